@@ -1,0 +1,66 @@
+# llmls — see README.md. Every target works on a fresh clone (Go 1.26; Debian packages and npm
+# peers are installed by .ci/run, or by `make deps`).
+
+GO      ?= go
+PYTHON  ?= /usr/bin/python3
+BIN     := bin/llmls
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: all build test test-go test-train test-nvim bench lint demo deps peers fuzz clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/llmls
+
+# The test command of the README and of CI.
+test: build test-go test-train test-nvim
+
+test-go:
+	$(GO) test -count=1 ./...
+
+# The training pipeline's tests (data preparation, a few steps of training, export); they skip
+# what needs python3-torch / numpy / node peers when those are absent.
+test-train:
+	@if [ -x $(PYTHON) ]; then $(PYTHON) -m unittest discover -s train/tests -t train; else echo "skip: no $(PYTHON)"; fi
+
+# The Neovim plugin, tested in the real editor (Debian's neovim, headless).
+test-nvim: build
+	@if command -v nvim >/dev/null && [ -f editors/nvim/tests/run.sh ]; then editors/nvim/tests/run.sh $(BIN); else echo "skip: no nvim or no plugin tests"; fi
+
+# Benchmarks: each prints our figure, the anchor measured in the same run, and the ratio.
+bench: build peers
+	$(GO) run ./bench/decode
+	$(GO) run ./tokenizer/internal/benchcmp
+	$(GO) test -run XXX -bench . -benchtime 20x ./context/
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+# The main job: a real completion for a real file with the embedded model.
+demo: build
+	$(BIN) complete testdata/demo/stack.go:31:2
+
+# Short fuzzing of every parser of untrusted bytes.
+fuzz:
+	$(GO) test -run XXX -fuzz FuzzParse -fuzztime 30s ./decoder/gguf
+	$(GO) test -run XXX -fuzz FuzzFromGGUF$$ -fuzztime 30s ./tokenizer
+	$(GO) test -run XXX -fuzz FuzzFromHuggingFace -fuzztime 30s ./tokenizer
+	$(GO) test -run XXX -fuzz FuzzRoundTrip -fuzztime 30s ./tokenizer
+	$(GO) test -run XXX -fuzz FuzzStream$$ -fuzztime 30s ./lsp
+	$(GO) test -run XXX -fuzz FuzzMapper -fuzztime 30s ./lsp
+
+# Peers measured side by side in benchmarks and tests (llama.cpp's CPU build via
+# node-llama-cpp, Hugging Face tokenizers).
+peers:
+	@if [ ! -d tools/peers/node_modules ]; then cd tools/peers && npm ci --no-audit --no-fund; fi
+
+# Debian packages the tests use (run as root).
+deps:
+	apt-get update
+	apt-get install -y --no-install-recommends python3-torch python3-numpy python3-regex libopenblas0-pthread neovim
+
+clean:
+	rm -rf bin

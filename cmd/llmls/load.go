@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/llmls/llmls/completion"
+	"github.com/llmls/llmls/decoder"
+)
+
+// embeddedModel opens the model built into the binary; nil when this build has none.
+var embeddedModel func() (*decoder.Model, string, error)
+
+// loadBackend opens what the settings ask for: the local decoder on a GGUF file (or the
+// embedded model), or a remote serving engine. It is the engine's BackendLoader.
+func loadBackend(ctx context.Context, s completion.Settings, log *slog.Logger) (completion.Backend, error) {
+	if s.Backend != "" && s.Backend != "local" {
+		b, err := completion.NewRemoteBackend(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		if err := b.Check(ctx); err != nil {
+			log.Warn("serving engine not reachable yet", "backend", b.Name(), "err", err)
+		}
+		return b, nil
+	}
+	m, name, err := loadModel(s.Model, s.Threads)
+	if err != nil {
+		return nil, err
+	}
+	nCtx := 0 // the model's own context, at most decoder.DefaultContextLength
+	if s.ContextTokens > 0 {
+		nCtx = s.ContextTokens + s.MaxTokens + 64
+	}
+	b, err := completion.NewLocalBackend(m, name, completion.LocalOptions{ContextLength: nCtx})
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// loadModel loads the GGUF model at path, or the embedded model when path is empty.
+func loadModel(path string, threads int) (*decoder.Model, string, error) {
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	if path == "" {
+		if embeddedModel == nil {
+			return nil, "", errors.New("no model: this build has no embedded model; pass --model PATH (a GGUF file) or set LLMLS_MODEL")
+		}
+		return embeddedModel()
+	}
+	m, err := decoder.Load(path, decoder.WithThreads(threads))
+	if err != nil {
+		return nil, "", err
+	}
+	return m, filepath.Base(path), nil
+}
+
+// modelFlags are the flags every model-using subcommand shares.
+type modelFlags struct {
+	model   string
+	threads int
+}
+
+func (m *modelFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.model, "model", os.Getenv("LLMLS_MODEL"), "GGUF model file (default: $LLMLS_MODEL, else the embedded model)")
+	fs.IntVar(&m.threads, "threads", 0, "CPU threads (default: all cores)")
+}
+
+// settings returns the base settings: config file, environment, then flags.
+func (m *modelFlags) settings() (completion.Settings, error) {
+	file, path, err := completion.LoadConfigFile()
+	if err != nil {
+		return completion.Settings{}, fmt.Errorf("config file %s: %w", path, err)
+	}
+	s := file.Merge(completion.EnvSettings())
+	s = s.Merge(completion.Settings{Model: m.model, Threads: m.threads})
+	return s, nil
+}

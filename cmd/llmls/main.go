@@ -1,0 +1,105 @@
+// Command llmls is a language server for local AI code completion.
+//
+//	llmls --stdio                       serve LSP over stdin/stdout (what editors start)
+//	llmls complete [flags] FILE:LINE:COL print the completion at a position (1-based)
+//	llmls prompt [flags] FILE:LINE:COL   print the prompt a completion there would send
+//	llmls generate [flags] PROMPT        continue a prompt (plain text generation)
+//	llmls tokenize [flags] [TEXT | -]    print token ids (and pieces)
+//	llmls inspect MODEL|ADAPTER          describe a GGUF model or LoRA adapter
+//	llmls bench [flags]                  benchmarks (replay a recorded editing session, ...)
+//	llmls version
+//
+// Every subcommand runs the same package code as the server: a `complete` bug is an LSP bug.
+// Logs go to stderr; in --stdio mode stdout carries only protocol messages.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// command is one subcommand.
+type command struct {
+	name, usage, summary string
+	run                  func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "llmls [serve] --stdio [--model PATH]", "serve LSP over stdin/stdout", runServe},
+		{"complete", "llmls complete [--model PATH] [--max-tokens N] FILE:LINE:COL", "print the completion at a position (line and column 1-based, column in characters)", runComplete},
+		{"prompt", "llmls prompt [--model PATH] FILE:LINE:COL", "print the exact prompt a completion at that position sends, and its token count", runPrompt},
+		{"generate", "llmls generate [--model PATH] [--max-tokens N] [--temperature T] [--seed S] [--ids] PROMPT", "continue a prompt; prints the continuation and tokens/s on stderr", runGenerate},
+		{"tokenize", "llmls tokenize [--model PATH] [--specials] [--pieces] [TEXT | -]", "print the token ids of TEXT (or stdin)", runTokenize},
+		{"inspect", "llmls inspect MODEL.gguf", "print a model's architecture, sizes, tensor types, tokenizer and FIM tokens", runInspect},
+		{"version", "llmls version", "print the version", func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+			fmt.Fprintln(stdout, "llmls", version)
+			return nil
+		}},
+	}
+}
+
+// errUsage is returned by subcommands for bad arguments; run prints the usage.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	name := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		name, args = args[0], args[1:]
+	}
+	if name == "help" || name == "-h" || name == "--help" {
+		usage(stdout)
+		return 0
+	}
+	for _, c := range commands {
+		if c.name != name {
+			continue
+		}
+		err := c.run(ctx, args, stdin, stdout, stderr)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, errUsage):
+			fmt.Fprintf(stderr, "usage: %s\n", c.usage)
+			if msg := strings.TrimPrefix(err.Error(), errUsage.Error()); msg != "" {
+				fmt.Fprintf(stderr, "%s\n", strings.TrimPrefix(msg, ": "))
+			}
+			return 2
+		default:
+			fmt.Fprintf(stderr, "llmls %s: %v\n", name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(stderr, "llmls: unknown command %q\n", name)
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "llmls: a language server for local AI code completion")
+	fmt.Fprintln(w)
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-70s %s\n", c.usage, c.summary)
+	}
+	fmt.Fprintln(w, "\nThe model: --model PATH, or LLMLS_MODEL, or initializationOptions.model; default: the embedded model.")
+}
+
+func usageErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
+}

@@ -1,0 +1,4 @@
+package codectx
+
+// ThreadCPU exposes threadCPU to the external tests.
+var ThreadCPU = threadCPU

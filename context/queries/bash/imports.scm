@@ -1,0 +1,2 @@
+((command name: (command_name (word) @_c)) @import
+  (#any-of? @_c "source" "."))

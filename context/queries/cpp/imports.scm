@@ -1,0 +1,3 @@
+(preproc_include) @import
+(using_declaration) @import
+(namespace_alias_definition) @import

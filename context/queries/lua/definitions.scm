@@ -1,0 +1,8 @@
+; Lua: tjdevries/tree-sitter-lua acb3f36. "function M.f" and "function M:f" are indexed
+; under their last name segment, which is what a call site spells.
+(function_statement name: (identifier) @name) @definition.function
+(function_statement name: (function_name (identifier) @name .)) @definition.function
+(variable_declaration
+  name: (variable_declarator (identifier) @name)
+  value: (function)) @definition.function
+(variable_declaration name: (variable_declarator (identifier) @name)) @definition.variable

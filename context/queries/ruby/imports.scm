@@ -1,0 +1,2 @@
+((call method: (identifier) @_m) @import
+  (#any-of? @_m "require" "require_relative"))

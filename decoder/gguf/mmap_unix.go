@@ -1,0 +1,21 @@
+//go:build unix
+
+package gguf
+
+import (
+	"os"
+	"syscall"
+)
+
+// mapFile maps the file read-only. Pages are loaded on first touch, so opening a large model
+// costs only the header parse; resident memory grows with the tensors actually used.
+func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
+	if size == 0 {
+		return nil, func() error { return nil }, nil
+	}
+	data, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		return nil, nil, err
+	}
+	return data, func() error { return syscall.Munmap(data) }, nil
+}
