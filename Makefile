@@ -6,7 +6,7 @@ PYTHON  ?= /usr/bin/python3
 BIN     := bin/llmls
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build test test-go test-train test-nvim bench lint demo deps peers fuzz clean
+.PHONY: all build test test-go test-train test-nvim bench lint demo deps peers fuzz clean embed
 
 all: build
 
@@ -64,3 +64,9 @@ deps:
 
 clean:
 	rm -rf bin
+
+# Copy the training pipeline's finished Q8_0 models into the binary (decoder/embedded).
+embed:
+	cp train/out/base-q8_0.gguf decoder/embedded/base.gguf
+	@if [ -f train/out/draft-q8_0.gguf ]; then cp train/out/draft-q8_0.gguf decoder/embedded/draft.gguf; fi
+	$(GO) build ./decoder/embedded

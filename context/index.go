@@ -31,12 +31,25 @@ const (
 // text while tree-sitter's error recovery turns the rest of the file into ERROR nodes (an
 // unclosed bracket does that to everything after it).
 type docIndex struct {
-	text    string
+	text string
+	// clean is the latest tree without errors among this index's ancestors (or its own),
+	// with its text: the reference for ts_tree_get_changed_ranges.
+	clean   *cleanTree
 	defs    []defEntry       // by start
 	byName  map[string][]int // name → indexes into defs
 	imports []Import         // by start
 	// incremental counts the builds since the last full one.
 	incremental int
+	// dirty marks [dirtyStart, dirtyEnd) as indexed from a tree with errors: its
+	// definitions are queried again once the tree is clean.
+	dirty                bool
+	dirtyStart, dirtyEnd int
+}
+
+// cleanTree is a parsed text whose tree has no ERROR or MISSING node.
+type cleanTree struct {
+	tree *sitter.Tree
+	text string
 }
 
 // defEntry is one definition found by the query, in absolute byte offsets.
@@ -110,13 +123,15 @@ func (s *Snapshot) buildIndex() *docIndex {
 	root := t.RootNode()
 	var idx *docIndex
 	if base != nil && (base.incremental < maxIncremental || root.HasError()) {
-		p, qOld, qNew := diffRegion(base.text, s.text)
-		if (qNew-p)*maxIncrementalShare <= len(s.text) {
-			idx = s.incrementalIndex(root, base, p, qOld, qNew)
-		}
+		idx = s.incrementalIndex(t, base)
 	}
 	if idx == nil {
 		idx = s.fullIndex(root)
+	}
+	if !root.HasError() {
+		idx.clean = &cleanTree{tree: s.tree.Copy(), text: s.text}
+	} else if base != nil {
+		idx.clean = base.clean
 	}
 	if s.cache != nil {
 		s.cache.mu.Lock()
@@ -138,19 +153,61 @@ func (s *Snapshot) fullIndex(root *sitter.Node) *docIndex {
 	return idx
 }
 
-// incrementalIndex builds the index from base, whose text equals s.text outside
-// [p, qOld) of the old text and [p, qNew) of the new one.
-func (s *Snapshot) incrementalIndex(root *sitter.Node, base *docIndex, p, qOld, qNew int) *docIndex {
-	qs := s.lang.queries
-	src := s.src()
+// incrementalIndex builds the index from base, or returns nil when a full build is better.
+//
+// The region queried again is the text that changed since base, widened by base's dirty
+// region and, when the new tree has no error, by the ranges whose syntax changed since the
+// latest clean tree (ts_tree_get_changed_ranges: opening a comment changes the syntax of
+// text that did not change). When the new tree has errors, its syntax outside the changed
+// text is not trusted (error recovery wraps everything after an unclosed bracket in ERROR
+// nodes), and base's definitions there are kept.
+func (s *Snapshot) incrementalIndex(t *sitter.Tree, base *docIndex) *docIndex {
+	root := t.RootNode()
+	p, qOld, qNew := diffRegion(base.text, s.text)
 	delta := qNew - qOld
-	rng := &pointRange{start: pointAt(s.text, p), end: pointAt(s.text, qNew)}
-	if qNew > p {
-		// Also the node right before the change: typing right after it may extend it.
-		rng.start = pointAt(s.text, max(p-1, 0))
+	hasErr := root.HasError()
+	qs, qe := p, qNew // the region to query, new coordinates
+	if !hasErr && base.clean != nil {
+		c := base.clean
+		cp, cqOld, cqNew := diffRegion(c.text, s.text)
+		old := c.tree.Copy()
+		sp := pointAt(s.text, cp)
+		editTree(old, inputEdit{
+			startByte: uint32(cp), oldEndByte: uint32(cqOld), newEndByte: uint32(cqNew),
+			startPoint: sp, oldEndPoint: pointAt(c.text, cqOld), newEndPoint: pointAt(s.text, cqNew),
+		})
+		if cs, ce, ok := changedRange(old, t); ok {
+			qs, qe = min(qs, cs), max(qe, ce)
+		}
+		old.Close()
 	}
+	if base.dirty {
+		mapPos := func(x int) int {
+			switch {
+			case x <= p:
+				return x
+			case x >= qOld:
+				return x + delta
+			}
+			return p
+		}
+		qs, qe = min(qs, mapPos(base.dirtyStart)), max(qe, mapPos(base.dirtyEnd))
+	}
+	qe = min(max(qe, qs), len(s.text))
+	if (qe-qs)*maxIncrementalShare > len(s.text) {
+		return nil
+	}
+	// The same region in base's coordinates: [qs, qe - delta).
+	oldQs, oldQe := qs, qe-delta
+
+	qs2 := s.lang.queries
+	src := s.src()
+	rng := &pointRange{start: pointAt(s.text, max(qs-1, 0)), end: pointAt(s.text, qe)}
 	idx := &docIndex{text: s.text, incremental: base.incremental + 1}
-	fresh := queryDefinitions(qs.definitions, root, src, rng, 0, false)
+	if hasErr {
+		idx.dirty, idx.dirtyStart, idx.dirtyEnd = true, qs, qe
+	}
+	fresh := queryDefinitions(qs2.definitions, root, src, rng, 0, false)
 	type key struct {
 		start int
 		name  string
@@ -162,23 +219,27 @@ func (s *Snapshot) incrementalIndex(root *sitter.Node, base *docIndex, p, qOld, 
 	idx.defs = make([]defEntry, 0, len(base.defs)+len(fresh))
 	for _, d := range base.defs {
 		switch {
-		case d.end <= p:
-		case d.start >= qOld:
+		case d.end <= oldQs:
+		case d.start >= oldQe:
 			d.start += delta
 			d.end += delta
 			if d.bodyStart >= 0 {
 				d.bodyStart += delta
 			}
-		case d.start < p && d.end >= qOld:
-			// Holds the whole change: the function being typed in.
+		case d.start < oldQs && d.end >= oldQe:
+			// Holds the whole region: the function being typed in, while the tree is too
+			// broken to show it.
+			if !hasErr {
+				continue
+			}
 			d.end += delta
-			if d.bodyStart >= qOld {
+			if d.bodyStart >= oldQe {
 				d.bodyStart += delta
-			} else if d.bodyStart >= p {
+			} else if d.bodyStart >= oldQs {
 				d.bodyStart = -1
 			}
 		default:
-			continue // overlaps the change: the fresh query has it, if it still exists
+			continue // overlaps the region: the fresh query has it, if it still exists
 		}
 		if !seen[key{d.start, d.name}] {
 			idx.defs = append(idx.defs, d)
@@ -187,15 +248,15 @@ func (s *Snapshot) incrementalIndex(root *sitter.Node, base *docIndex, p, qOld, 
 	idx.defs = append(idx.defs, fresh...)
 	sort.SliceStable(idx.defs, func(i, j int) bool { return idx.defs[i].start < idx.defs[j].start })
 
-	freshImps := appendImports(nil, qs.imports, root, src, 0, rng)
+	freshImps := appendImports(nil, qs2.imports, root, src, 0, rng)
 	impSeen := make(map[int]bool, len(freshImps))
 	for _, r := range freshImps {
 		impSeen[r[0]] = true
 	}
 	for _, im := range base.imports {
 		switch {
-		case im.End <= p:
-		case im.Start >= qOld:
+		case im.End <= oldQs:
+		case im.Start >= oldQe:
 			im.Start += delta
 			im.End += delta
 		default:

@@ -2,6 +2,7 @@ package codectx
 
 /*
 #include <stdint.h>
+#include <stdlib.h>
 
 // Layout of TSInputEdit and TSPoint in tree-sitter's api.h (the core vendored by
 // smacker/go-tree-sitter): three uint32 byte offsets, then three {row, column} points.
@@ -20,6 +21,22 @@ void ts_tree_edit(TSTree *self, const codectx_input_edit *edit);
 
 static void codectx_tree_edit(void *tree, codectx_input_edit e) {
 	ts_tree_edit((TSTree *)tree, &e);
+}
+
+// TSRange as in api.h.
+typedef struct {
+	codectx_point start_point;
+	codectx_point end_point;
+	uint32_t start_byte;
+	uint32_t end_byte;
+} codectx_range;
+
+codectx_range *ts_tree_get_changed_ranges(const TSTree *old_tree, const TSTree *new_tree, uint32_t *length);
+
+// The array is allocated with tree-sitter's allocator, malloc unless ts_set_allocator was
+// called (the binding never calls it); the caller frees it.
+static codectx_range *codectx_changed_ranges(void *old_tree, void *new_tree, uint32_t *length) {
+	return ts_tree_get_changed_ranges((const TSTree *)old_tree, (const TSTree *)new_tree, length);
 }
 
 typedef struct TSQueryCursor TSQueryCursor;
@@ -115,4 +132,28 @@ func treePtr(t *sitter.Tree) unsafe.Pointer {
 
 func cPoint(p sitter.Point) C.codectx_point {
 	return C.codectx_point{row: C.uint32_t(p.Row), column: C.uint32_t(p.Column)}
+}
+
+// changedRange returns the span [start, end) in bytes of new's text that covers every range
+// whose syntactic structure differs between old (already edited to match new's text) and
+// new (ts_tree_get_changed_ranges), and false when nothing changed.
+func changedRange(old, new *sitter.Tree) (start, end int, changed bool) {
+	var n C.uint32_t
+	r := C.codectx_changed_ranges(treePtr(old), treePtr(new), &n)
+	runtime.KeepAlive(old)
+	runtime.KeepAlive(new)
+	if r == nil {
+		return 0, 0, false
+	}
+	defer C.free(unsafe.Pointer(r))
+	ranges := unsafe.Slice(r, int(n))
+	if len(ranges) == 0 {
+		return 0, 0, false
+	}
+	start, end = int(ranges[0].start_byte), int(ranges[0].end_byte)
+	for _, x := range ranges[1:] {
+		start = min(start, int(x.start_byte))
+		end = max(end, int(x.end_byte))
+	}
+	return start, end, true
 }

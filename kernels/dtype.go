@@ -41,7 +41,8 @@ type dtypeTraits struct {
 }
 
 // Sizes from ggml/src/ggml.c type_traits (block_q8_0 etc. in ggml/src/ggml-common.h).
-var traits = map[DType]dtypeTraits{
+// An array, not a map: RowSize is on the hot path of every matrix product.
+var traits = [...]dtypeTraits{
 	F32:  {"F32", 1, 4},
 	F16:  {"F16", 1, 2},
 	Q4_0: {"Q4_0", 32, 18},
@@ -64,13 +65,21 @@ var traits = map[DType]dtypeTraits{
 	BF16: {"BF16", 1, 2},
 }
 
+// lookup returns t's traits; the zero value (blockSize 0) for an unknown type.
+func (t DType) lookup() dtypeTraits {
+	if int(t) < len(traits) {
+		return traits[t]
+	}
+	return dtypeTraits{}
+}
+
 // Known reports whether t is a type whose block size this package knows.
 // A known type is not necessarily one the kernels can compute with; see kernels/cpu.
-func (t DType) Known() bool { _, ok := traits[t]; return ok }
+func (t DType) Known() bool { return t.lookup().blockSize > 0 }
 
 // String returns ggml's name of the type ("Q8_0"), or "DType(N)" for an unknown one.
 func (t DType) String() string {
-	if tr, ok := traits[t]; ok {
+	if tr := t.lookup(); tr.blockSize > 0 {
 		return tr.name
 	}
 	return fmt.Sprintf("DType(%d)", uint32(t))
@@ -78,16 +87,16 @@ func (t DType) String() string {
 
 // BlockSize returns the number of elements per block (1 for plain float and integer types).
 // It returns 0 for an unknown type.
-func (t DType) BlockSize() int { return traits[t].blockSize }
+func (t DType) BlockSize() int { return t.lookup().blockSize }
 
 // TypeSize returns the number of bytes per block. It returns 0 for an unknown type.
-func (t DType) TypeSize() int { return traits[t].typeSize }
+func (t DType) TypeSize() int { return t.lookup().typeSize }
 
 // RowSize returns the bytes used by n elements of type t, and false when t is unknown or n is
 // not a multiple of the block size (ggml requires every row to be whole blocks).
 func (t DType) RowSize(n int64) (int64, bool) {
-	tr, ok := traits[t]
-	if !ok || n < 0 || n%int64(tr.blockSize) != 0 {
+	tr := t.lookup()
+	if tr.blockSize == 0 || n < 0 || n%int64(tr.blockSize) != 0 {
 		return 0, false
 	}
 	return n / int64(tr.blockSize) * int64(tr.typeSize), true
@@ -96,8 +105,8 @@ func (t DType) RowSize(n int64) (int64, bool) {
 // ParseDType returns the type with ggml's name s ("q8_0" or "Q8_0").
 func ParseDType(s string) (DType, bool) {
 	for t, tr := range traits {
-		if equalFold(tr.name, s) {
-			return t, true
+		if tr.blockSize > 0 && equalFold(tr.name, s) {
+			return DType(t), true
 		}
 	}
 	return 0, false

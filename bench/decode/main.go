@@ -10,7 +10,11 @@
 // Usage:
 //
 //	go run ./bench/decode [-types q8_0,q4_0] [-threads 2] [-reps 3] [-prompt 512] [-gen 64]
-//	                      [-peer tools/peers/llama-bench.mjs] [-no-peer] [-gen-only]
+//	                      [-peer tools/peers/llama-bench.mjs] [-no-peer] [-gen-only] [-kv f16]
+//	go run ./bench/decode -kernels [-types …] [-threads 2] [-prompt 512]
+//
+// -kernels times cpu.MatMul alone on the model's matrix shapes (decode GB/s as a fraction of the
+// measured bandwidth, prompt tokens/s) and the whole-model rates those imply.
 //
 // Run it from the repository root (paths default relative to it). The generated models go to
 // .cache/bench (gitignored); the tokenizer metadata is copied from
@@ -42,8 +46,22 @@ func main() {
 		noPeer  = flag.Bool("no-peer", false, "skip llama.cpp")
 		genOnly = flag.Bool("gen-only", false, "only generate the models")
 		kvName  = flag.String("kv", "f16", "llmls KV cache type (llama.cpp's default is f16)")
+		kern    = flag.Bool("kernels", false, "time cpu.MatMul on the model's matrix shapes instead of whole models")
 	)
 	flag.Parse()
+	if *kern {
+		bw := bandwidthGBs(1<<30, *threads, 3)
+		for _, name := range strings.Split(*types, ",") {
+			t, ok := kernels.ParseDType(strings.TrimSpace(name))
+			if !ok {
+				fatalf("bench: unknown type %q", name)
+			}
+			if err := benchKernels(os.Stdout, t, *threads, *prompt, bw); err != nil {
+				fatalf("bench: %v", err)
+			}
+		}
+		return
+	}
 	kv, ok := kernels.ParseDType(*kvName)
 	if !ok {
 		fatalf("bench: unknown KV type %q", *kvName)

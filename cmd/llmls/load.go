@@ -12,6 +12,7 @@ import (
 
 	"github.com/llmls/llmls/completion"
 	"github.com/llmls/llmls/decoder"
+	"github.com/llmls/llmls/decoder/embedded"
 )
 
 // embeddedModel opens the model built into the binary; nil when this build has none.
@@ -84,4 +85,11 @@ func (m *modelFlags) settings() (completion.Settings, error) {
 	s := file.Merge(completion.EnvSettings())
 	s = s.Merge(completion.Settings{Model: m.model, Threads: m.threads})
 	return s, nil
+}
+
+func init() {
+	embeddedModel = func() (*decoder.Model, string, error) {
+		m, err := embedded.Base(decoder.WithThreads(runtime.NumCPU()))
+		return m, embedded.BaseName, err
+	}
 }

@@ -16,9 +16,9 @@ func init() {
 		return
 	}
 	initF16Table()
-	q8 := &tileSet{mainR: 4, mainT: 2, decR: 4, blockBytes: blockQ8_0}
+	q8 := &tileSet{mainR: 4, mainT: 2, gemv: gemvQ8_0, blockBytes: blockQ8_0}
 	q8.k[1][1], q8.k[4][1], q8.k[1][2], q8.k[4][2], q8.k[3][3] = gemmQ8_0x1x1, gemmQ8_0x4x1, gemmQ8_0x1x2, gemmQ8_0x4x2, gemmQ8_0x3x3
-	q4 := &tileSet{mainR: 4, mainT: 2, decR: 4, blockBytes: blockQ4_0}
+	q4 := &tileSet{mainR: 4, mainT: 2, gemv: gemvQ4_0, blockBytes: blockQ4_0}
 	q4.k[1][1], q4.k[4][1], q4.k[1][2], q4.k[4][2], q4.k[3][3] = gemmQ4_0x1x1, gemmQ4_0x4x1, gemmQ4_0x1x2, gemmQ4_0x4x2, gemmQ4_0x3x3
 	dotKernels[kernels.Q8_0] = q8.rows()
 	dotKernels[kernels.Q4_0] = q4.rows()

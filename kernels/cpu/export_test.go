@@ -72,3 +72,5 @@ func UseImpl(t kernels.DType, name string) (restore func()) {
 		}
 	}
 }
+
+const kernelsQ8_0, kernelsQ4_0 = kernels.Q8_0, kernels.Q4_0

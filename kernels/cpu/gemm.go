@@ -21,9 +21,21 @@ type tileKernel func(dst *float32, ldd int, w *byte, rb int, nb int, x *int8, xd
 // edges.
 type tileSet struct {
 	k            [5][4]tileKernel
+	gemv         gemvKernel // one token, one row at a time
 	mainR, mainT int
-	decR         int
 	blockBytes   int
+}
+
+// gemvKernel computes dst[r] for r < rows: weight row r (w + r·rb) times one activation row.
+type gemvKernel func(dst *float32, rows int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int32, tab *float32)
+
+// gemvGeneric is the plain-Go twin of the gemv kernels, from the 1×1 tile twin k.
+func gemvGeneric(k tileKernel) gemvKernel {
+	return func(dst *float32, rows int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int32, tab *float32) {
+		for r := 0; r < rows; r++ {
+			k((*float32)(unsafe.Add(unsafe.Pointer(dst), 4*r)), 1, (*byte)(unsafe.Add(unsafe.Pointer(w), r*rb)), rb, nb, x, xd, xs, tab)
+		}
+	}
 }
 
 // f16Table maps every f16 bit pattern to its float32 value (256 KiB): the kernels look up
@@ -63,14 +75,7 @@ func (ts *tileSet) run(dst []float32, ldd int, w []byte, rb, lo, hi int, a *acts
 		k(&dst[t*ldd+r], ldd, &w[r*rb], rb, nb, &a.qs[t*a.cols], &a.d[t*nb], &a.isum[t*nb], tab)
 	}
 	if n == 1 {
-		R := ts.decR
-		r := lo
-		for ; r+R <= hi; r += R {
-			call(ts.k[R][1], r, 0)
-		}
-		for ; r < hi; r++ {
-			call(ts.k[1][1], r, 0)
-		}
+		ts.gemv(&dst[lo], hi-lo, &w[lo*rb], rb, nb, &a.qs[0], &a.d[0], &a.isum[0], tab)
 		return
 	}
 	R, T := ts.mainR, ts.mainT

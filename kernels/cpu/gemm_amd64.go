@@ -111,3 +111,12 @@ func gemmQ6_Kx1x1(dst *float32, ldd int, w *byte, rb int, nb int, x *int8, xd *f
 
 //go:noescape
 func gemmQ6_Kx1x2(dst *float32, ldd int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int16, tab *float32)
+
+// Single-row streaming kernels for one token (see internal/asmgen/gemv.go): gemvQ8_0 ≡
+// gemvGeneric(gemmQ8_0Generic), gemvQ4_0 ≡ gemvGeneric(gemmQ4_0Generic).
+
+//go:noescape
+func gemvQ8_0(dst *float32, rows int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int32, tab *float32)
+
+//go:noescape
+func gemvQ4_0(dst *float32, rows int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int32, tab *float32)

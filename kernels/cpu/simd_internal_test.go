@@ -181,3 +181,31 @@ func TestKTileKernelsMatchGeneric(t *testing.T) {
 		}
 	}
 }
+
+// TestFloatRowDotsMatchGeneric compares the F32/F16/BF16 MatMul kernels in use with the Generic
+// row kernels for every row length 1..70 (main loop and tail).
+func TestFloatRowDotsMatchGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, typ := range []kernels.DType{kernels.F32, kernels.F16, kernels.BF16} {
+		for n := 1; n <= 70; n++ {
+			wf := randVec(r, 3*n, 1)
+			w := make([]byte, 3*n*typ.TypeSize())
+			if err := Quantize(typ, w, wf); err != nil {
+				t.Fatal(err)
+			}
+			var a acts
+			a.reset(typ, n, 2)
+			a.quantizeRow(0, randVec(r, n, 1))
+			a.quantizeRow(1, randVec(r, n, 1))
+			got := make([]float32, 2*3)
+			want := make([]float32, 2*3)
+			dotKernels[typ](got, 3, w, n*typ.TypeSize(), 0, 3, &a)
+			genericKernels[typ](want, 3, w, n*typ.TypeSize(), 0, 3, &a)
+			for i := range got {
+				if math.Abs(float64(got[i]-want[i])) > 1e-5*float64(n) {
+					t.Errorf("%v n=%d: dst[%d] = %g, Generic %g", typ, n, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -50,6 +50,8 @@ func main() {
 	quantQ8()
 	kquants()
 	floatDots()
+	gemv(true)
+	gemv(false)
 	Generate()
 }
 
