@@ -279,3 +279,14 @@ type Stats struct {
 
 // Stats returns the engine's counters.
 func (e *Engine) Stats() *Stats { return &e.stats }
+
+// StatsSnapshot implements lsp.StatsEngine: the counters as plain numbers.
+func (e *Engine) StatsSnapshot() any {
+	s := &e.stats
+	return map[string]int64{
+		"requests": s.Requests.Load(), "answered": s.Answered.Load(), "cacheHits": s.CacheHits.Load(),
+		"flightReuses": s.FlightReuses.Load(), "modelCalls": s.ModelCalls.Load(), "cancelled": s.Cancelled.Load(),
+		"promptTokens": s.PromptTokens.Load(), "evaluatedTokens": s.EvaluatedTokens.Load(),
+		"generatedTokens": s.GeneratedTokens.Load(), "accepted": s.Accepted.Load(),
+	}
+}

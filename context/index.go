@@ -372,7 +372,7 @@ func queryDefinitions(cq *compiledQuery, node *sitter.Node, src []byte, rng *poi
 			if all[i].pattern <= pattern {
 				return
 			}
-			all[i].kind, all[i].name, all[i].pattern = kind, name.Content(src), pattern
+			all[i].kind, all[i].name, all[i].pattern = kind, strings.TrimSpace(name.Content(src)), pattern
 			return
 		}
 		byRange[r] = len(all)
@@ -382,7 +382,7 @@ func queryDefinitions(cq *compiledQuery, node *sitter.Node, src []byte, rng *poi
 			start++
 		}
 		all = append(all, found{defEntry{
-			name:      name.Content(src),
+			name:      strings.TrimSpace(name.Content(src)), // Lua tokens carry newlines
 			kind:      kind,
 			start:     start,
 			end:       r[1],

@@ -143,7 +143,7 @@ var languages = []*Language{
 		commentTypes: []string{"comment"},
 		stringTypes:  []string{"string"},
 		closerTypes:  []string{"function_end"},
-		blockOpeners: []string{"do", "then", "else", ")", "{", "(", "["},
+		blockOpeners: []string{"do", "then", "else", "{", "(", "["},
 	},
 	{
 		Name: "ruby", ids: []string{"rb"},

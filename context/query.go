@@ -141,7 +141,8 @@ func (p predicate) holds(caps []captured, src []byte) bool {
 	text := func(name string) (string, bool) {
 		for _, c := range caps {
 			if c.name == name {
-				return c.node.Content(src), true
+				// Trimmed: tjdevries Lua tokens carry the newline before them.
+				return strings.TrimSpace(c.node.Content(src)), true
 			}
 		}
 		return "", false

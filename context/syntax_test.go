@@ -215,7 +215,7 @@ int list_len(node_t *head) {
 	return n;
 }
 `,
-		defs:    []string{"macro CAP", "macro MAX", "type node", "type node_t", "variable count", "function list_len", "function label", "function list_len"},
+		defs:    []string{"macro CAP", "macro MAX", "type node_t", "type node", "variable count", "function list_len", "function label", "function list_len"},
 		imports: []string{"#include <stdio.h>", `#include "list.h"`},
 		scopes:  []string{"function list_len"},
 	},
@@ -276,6 +276,7 @@ public class Store {
 		lang: "lua",
 		src: `local json = require("json")
 local M = {}
+require("strict")
 
 local function helper(x)
   return x * 2
@@ -290,7 +291,7 @@ M.version = "1.0"
 return M
 `,
 		defs:    []string{"variable json", "variable M", "function helper", "function encode"},
-		imports: []string{`local json = require("json")`},
+		imports: []string{`local json = require("json")`, `require("strict")`},
 		scopes:  []string{"function encode"},
 	},
 	{

@@ -17,14 +17,14 @@ const maxTruncateParses = 8
 
 // Reasons returned by TruncateCompletion.
 const (
-	ReasonComplete      = "complete"               // nothing to cut
-	ReasonSingleLine    = "single line"            // cut at the first newline
-	ReasonClosedBySufix = "block closed by suffix" // the candidate closes a block the suffix already closes
-	ReasonEndOfBlock    = "end of block"           // the candidate goes on past the end of its block
-	ReasonEndOfDef      = "end of definition"      // a second definition after the first, at top level or in a class body
-	ReasonSyntaxError   = "syntax error"           // the candidate introduces ERROR or MISSING nodes
-	ReasonIndentation   = "indentation"            // no tree: the candidate dedents past the cursor's block
-	ReasonBadOffset     = "offset out of range"
+	ReasonComplete       = "complete"               // nothing to cut
+	ReasonSingleLine     = "single line"            // cut at the first newline
+	ReasonClosedBySuffix = "block closed by suffix" // the candidate closes a block the suffix already closes
+	ReasonEndOfBlock     = "end of block"           // the candidate goes on past the end of its block
+	ReasonEndOfDef       = "end of definition"      // a second definition after the first, at top level or in a class body
+	ReasonSyntaxError    = "syntax error"           // the candidate introduces ERROR or MISSING nodes
+	ReasonIndentation    = "indentation"            // no tree: the candidate dedents past the cursor's block
+	ReasonBadOffset      = "offset out of range"
 )
 
 // TruncateCompletion decides how much of a model's candidate to keep when it is inserted at
@@ -82,7 +82,7 @@ func TruncateCompletion(snap *Snapshot, off int, candidate string, multiLine boo
 		return limit, reason
 	}
 	parsedAt := limit
-	if c, r, ok := tr.blockCut(nt, limit); ok {
+	if c, r, ok := tr.blockCut(nt, limit); ok && c < limit {
 		limit, reason = c, r
 	}
 	if multiLine && limit > 0 {
@@ -100,8 +100,8 @@ func TruncateCompletion(snap *Snapshot, off int, candidate string, multiLine boo
 		nt.Close()
 	}
 	if limit > 0 {
-		if c, ok := tr.errorCut(limit); ok {
-			limit, reason = c, ReasonSyntaxError
+		if c, r, ok := tr.errorCut(limit); ok {
+			limit, reason = c, r
 		}
 	}
 	return limit, reason
@@ -172,7 +172,7 @@ func (tr *truncator) blockCut(nt *sitter.Tree, k int) (int, string, bool) {
 	if closer != nil && int(closer.StartByte()) >= p && !closer.IsMissing() &&
 		(!closer.IsNamed() || tr.snap.lang.isCloser(closer.Type())) {
 		if tr.suffixCloses(int(node.StartByte()), node.Type()) {
-			return trimEnd(tr.cand, int(closer.StartByte())-p), ReasonClosedBySufix, true
+			return trimEnd(tr.cand, int(closer.StartByte())-p), ReasonClosedBySuffix, true
 		}
 		return kEnd - p, ReasonEndOfBlock, true
 	}
@@ -265,8 +265,8 @@ func (tr *truncator) isDeclarationBody(n *sitter.Node, src []byte) bool {
 }
 
 // errorCut backs off from syntax errors the candidate introduces: it returns a shorter
-// length and true when cand[:k] makes the tree worse.
-func (tr *truncator) errorCut(k int) (int, bool) {
+// length, the reason and true when cand[:k] makes the tree worse.
+func (tr *truncator) errorCut(k int) (int, string, bool) {
 	if !tr.origDone {
 		t := tr.snap.tree.Copy()
 		tr.origErrs = collectErrors(t.RootNode())
@@ -277,14 +277,26 @@ func (tr *truncator) errorCut(k int) (int, bool) {
 	for k > 0 {
 		nt, ok := tr.parseWith(k)
 		if !ok {
-			return k, cut
+			return k, ReasonSyntaxError, cut
 		}
 		q := tr.firstNewError(collectErrors(nt.RootNode()), k)
 		nt.Close()
 		if q < 0 {
-			return k, cut
+			return k, ReasonSyntaxError, cut
 		}
 		cut = true
+		// The commonest cause: the candidate ends with the closers that the text after
+		// the cursor starts with ("a, b)" before ")"). Try without them first.
+		if n := repeatedClosers(tr.cand[:trimEnd(tr.cand, k)], tr.snap.text[tr.off:]); n > 0 {
+			k2 := trimEnd(tr.cand, trimEnd(tr.cand, k)-n)
+			if nt2, ok := tr.parseWith(k2); ok {
+				q2 := tr.firstNewError(collectErrors(nt2.RootNode()), k2)
+				nt2.Close()
+				if q2 < 0 {
+					return k2, ReasonClosedBySuffix, true
+				}
+			}
+		}
 		rel := q - tr.off
 		nl := strings.LastIndexByte(tr.cand[:rel], '\n')
 		switch {
@@ -292,7 +304,7 @@ func (tr *truncator) errorCut(k int) (int, bool) {
 			// An error after the candidate (in the suffix): drop its last line.
 			nl = strings.LastIndexByte(tr.cand[:trimEnd(tr.cand, k)], '\n')
 			if nl < 0 || !tr.multiLine {
-				return 0, true
+				return 0, ReasonSyntaxError, true
 			}
 			k = trimEnd(tr.cand, nl)
 		case nl > 0 && tr.multiLine:
@@ -301,7 +313,24 @@ func (tr *truncator) errorCut(k int) (int, bool) {
 			k = trimEnd(tr.cand, rel)
 		}
 	}
-	return k, cut
+	return k, ReasonSyntaxError, cut
+}
+
+// repeatedClosers returns the length of the longest run of closing brackets and quotes at
+// the end of cand that the text after the cursor (after spaces) starts with.
+func repeatedClosers(cand, after string) int {
+	after = strings.TrimLeft(after, " \t")
+	best := 0
+	for n := 1; n <= len(cand) && n <= len(after); n++ {
+		tail := cand[len(cand)-n:]
+		if !strings.ContainsRune(")]}\"'`;", rune(tail[0])) {
+			break
+		}
+		if strings.HasPrefix(after, tail) {
+			best = n
+		}
+	}
+	return best
 }
 
 // firstNewError returns the position (in the document with cand[:k] inserted) of the first

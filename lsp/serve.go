@@ -202,6 +202,7 @@ var (
 		methodLLMLSGetCompletions:   (*server).llmLSGetCompletions,
 		methodLLMLSAcceptCompletion: (*server).llmLSAcceptCompletion,
 		methodLLMLSRejectCompletion: (*server).llmLSRejectCompletion,
+		MethodStats:                 (*server).stats,
 	}
 	notifications = map[string]notificationHandler{
 		"initialized":                      (*server).initialized,

@@ -11,12 +11,16 @@ import (
 // "õ", Qwen's "<tool_call>") are matched verbatim, as Hugging Face and llama.cpp
 // (parse_special=false) do, because the model was trained that way.
 //
-// Encode does not add BOS or EOS (see AddBOS). For SentencePiece vocabularies it prepends
-// one space to text (tokenizer.ggml.add_space_prefix, llama.cpp's and SentencePiece's
-// default), so Decode(Encode(s)) == " "+s there; for byte-level BPE Decode(Encode(s)) == s
-// for every s, valid UTF-8 or not. Bytes that are not valid UTF-8 are encoded through byte
-// tokens, so nothing is lost. Text loaded from tokenizer.json with an NFC normalizer is
-// normalized first, as Hugging Face does.
+// Encode does not add BOS or EOS (see AddBOS). For byte-level BPE, Decode(Encode(s)) == s
+// for every valid UTF-8 s; bytes that are not valid UTF-8 are encoded through their byte
+// tokens, so they survive too, except in vocabularies without a token for bytes that never
+// occur in UTF-8 (StarCoder2 and Refact lack 0xC0, 0xC1, 0xF5-0xFF: dropped, as llama.cpp
+// does; DeepSeek-Coder has them only as added tokens that decode as "À", "õ"...). For
+// SentencePiece vocabularies Encode prepends one space to text
+// (tokenizer.ggml.add_space_prefix, llama.cpp's and SentencePiece's default), so
+// Decode(Encode(s)) == " "+s, and a literal "▁" in s decodes as a space. Text loaded from a
+// tokenizer.json with an NFC normalizer is normalized first, as Hugging Face does, so
+// Decode gives the normalized text.
 //
 // The empty string encodes to no tokens. Cost is linear in len(text) plus, per word,
 // O(k log k) in the word's length k.

@@ -18,11 +18,12 @@ import (
 
 // hfTokenizer is the part of tokenizer.json that FromHuggingFace reads.
 type hfTokenizer struct {
-	AddedTokens  []hfAddedToken `json:"added_tokens"`
-	Normalizer   *hfComponent   `json:"normalizer"`
-	PreTokenizer *hfComponent   `json:"pre_tokenizer"`
-	Decoder      *hfComponent   `json:"decoder"`
-	Model        struct {
+	AddedTokens   []hfAddedToken `json:"added_tokens"`
+	Normalizer    *hfComponent   `json:"normalizer"`
+	PreTokenizer  *hfComponent   `json:"pre_tokenizer"`
+	PostProcessor *hfComponent   `json:"post_processor"`
+	Decoder       *hfComponent   `json:"decoder"`
+	Model         struct {
 		Type                    string            `json:"type"`
 		Vocab                   map[string]int64  `json:"vocab"`
 		Merges                  []json.RawMessage `json:"merges"`
@@ -58,6 +59,11 @@ type hfComponent struct {
 	Invert   bool                             `json:"invert"`
 	// Digits
 	IndividualDigits bool `json:"individual_digits"`
+	// post_processor Sequence and TemplateProcessing
+	Processors []*hfComponent `json:"processors"`
+	Single     []struct {
+		SpecialToken *struct{ ID string } `json:"SpecialToken"`
+	} `json:"single"`
 }
 
 // hfConfig is the part of tokenizer_config.json that FromHuggingFace reads.
@@ -114,7 +120,8 @@ func (e *JSONError) Unwrap() error { return e.Err }
 
 // FromHuggingFace builds a tokenizer from the contents of a Hugging Face tokenizer.json and,
 // optionally (nil to omit), its tokenizer_config.json, which supplies BOS/EOS and
-// add_bos_token. Supported: model type BPE with a ByteLevel pre-tokenizer or decoder
+// add_bos_token (without add_bos_token, AddBOS is true when the post-processor's template
+// starts with BOS, as Llama 3's does). Supported: model type BPE with a ByteLevel pre-tokenizer or decoder
 // (GPT-2, Qwen2, DeepSeek-Coder, StarCoder2, Llama 3...), pre-tokenizers ByteLevel, Split
 // (behaviour Isolated), Digits and Sequence, and normalizers NFC, NFD, NFKC, NFKD. Known
 // Split patterns run on the hand-written matchers; others on github.com/dlclark/regexp2.
@@ -262,8 +269,10 @@ func FromHuggingFace(tokenizerJSON, configJSON []byte) (*Tokenizer, error) {
 	}
 	sp.addBOS, sp.addEOS = cfg.AddBOS, cfg.AddEOS
 	if sp.addBOS == nil {
-		f := false
-		sp.addBOS = &f
+		// Without add_bos_token, BOS is added when the post-processor's template for a
+		// single sequence starts with it (Llama 3: TemplateProcessing "<|begin_of_text|> $A").
+		v := sp.ids.bos >= 0 && templateStartsWith(hf.PostProcessor, sp.tokens[sp.ids.bos])
+		sp.addBOS = &v
 	}
 	t, err := build(sp)
 	if err != nil {
@@ -276,6 +285,24 @@ func FromHuggingFace(tokenizerJSON, configJSON []byte) (*Tokenizer, error) {
 		t.warnf("BPE dropout %v is ignored (encoding is deterministic)", *m.Dropout)
 	}
 	return t, nil
+}
+
+// templateStartsWith reports whether a post_processor's TemplateProcessing (possibly inside a
+// Sequence) puts the special token text first in its single-sequence template.
+func templateStartsWith(c *hfComponent, text string) bool {
+	switch {
+	case c == nil:
+		return false
+	case c.Type == "Sequence":
+		for _, p := range c.Processors {
+			if templateStartsWith(p, text) {
+				return true
+			}
+		}
+	case c.Type == "TemplateProcessing":
+		return len(c.Single) > 0 && c.Single[0].SpecialToken != nil && c.Single[0].SpecialToken.ID == text
+	}
+	return false
 }
 
 // hfTokenText reads a tokenizer_config.json token field: "text", {"content": "text", ...}

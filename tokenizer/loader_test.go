@@ -252,3 +252,31 @@ func TestFromHuggingFaceCustomRegex(t *testing.T) {
 		t.Errorf("Encode = %v", ids)
 	}
 }
+
+// TestFromGGUFLlama3 checks what the llama-bpe row sets: BOS added by default and
+// ignore_merges (a word that is a token is emitted whole).
+func TestFromGGUFLlama3(t *testing.T) {
+	base := tinyMeta(t)
+	tokens := append(slices.Clone(base["tokenizer.ggml.tokens"].([]string)), "xyz") // no merges build it
+	types := append(slices.Clone(base["tokenizer.ggml.token_type"].([]int32)), int32(tokenizer.TypeNormal))
+	md := base.with("tokenizer.ggml.pre", "llama-bpe", "tokenizer.ggml.tokens", tokens, "tokenizer.ggml.token_type", types,
+		"tokenizer.ggml.bos_token_id", int64(283)).without("tokenizer.ggml.add_bos_token")
+	tok, err := tokenizer.FromGGUF(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Pre() != "llama-bpe" || !tok.AddBOS() || tok.BOS() != 283 {
+		t.Errorf("Pre %q AddBOS %v BOS %d", tok.Pre(), tok.AddBOS(), tok.BOS())
+	}
+	if got := tok.Encode("xyz"); !slices.Equal(got, []int32{int32(len(tokens) - 1)}) {
+		t.Errorf("Encode(xyz) = %v, want the whole-word token %d", got, len(tokens)-1)
+	}
+	// The same vocabulary as qwen2 merges byte by byte.
+	tok, err = tokenizer.FromGGUF(md.with("tokenizer.ggml.pre", "qwen2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tok.Encode("xyz"); !slices.Equal(got, []int32{'x', 'y', 'z'}) || tok.AddBOS() {
+		t.Errorf("qwen2: Encode(xyz) = %v, AddBOS %v", got, tok.AddBOS())
+	}
+}

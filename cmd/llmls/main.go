@@ -48,6 +48,7 @@ func init() {
 		{"generate", "llmls generate [--model PATH] [--max-tokens N] [--temperature T] [--seed S] [--ids] PROMPT", "continue a prompt; prints the continuation and tokens/s on stderr", runGenerate},
 		{"tokenize", "llmls tokenize [--model PATH] [--specials] [--pieces] [TEXT | -]", "print the token ids of TEXT (or stdin)", runTokenize},
 		{"inspect", "llmls inspect MODEL.gguf", "print a model's architecture, sizes, tensor types, tokenizer and FIM tokens", runInspect},
+		{"bench", "llmls bench --replay SESSION [--model PATH] [--speed X]", "replay a recorded editing session; print latency, ghost-text coverage and cache figures", runBench},
 		{"version", "llmls version", "print the version", func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "llmls", version)
 			return nil

@@ -1,4 +1,5 @@
+; "local x = require(...)" and a bare require(...) statement at top level.
 ((variable_declaration value: (function_call prefix: (identifier) @_fn)) @import
   (#eq? @_fn "require"))
-((function_call prefix: (identifier) @_fn) @import
+((program (function_call prefix: (identifier) @_fn) @import)
   (#eq? @_fn "require"))
