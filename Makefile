@@ -41,7 +41,7 @@ lint:
 
 # The main job: a real completion for a real file with the embedded model.
 demo: build
-	$(BIN) complete testdata/demo/stack.go:31:2
+	$(BIN) complete testdata/demo/stack.go:31:1
 
 # Short fuzzing of every parser of untrusted bytes.
 fuzz:

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -280,10 +281,15 @@ type Stats struct {
 // Stats returns the engine's counters.
 func (e *Engine) Stats() *Stats { return &e.stats }
 
-// StatsSnapshot implements lsp.StatsEngine: the counters as plain numbers.
+// StatsSnapshot implements lsp.StatsEngine: the counters as plain numbers, plus the process's
+// goroutine count and live heap (bytes, after a GC) so that tests can check for leaks.
 func (e *Engine) StatsSnapshot() any {
 	s := &e.stats
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	return map[string]int64{
+		"goroutines": int64(runtime.NumGoroutine()), "heapBytes": int64(ms.HeapAlloc),
 		"requests": s.Requests.Load(), "answered": s.Answered.Load(), "cacheHits": s.CacheHits.Load(),
 		"flightReuses": s.FlightReuses.Load(), "modelCalls": s.ModelCalls.Load(), "cancelled": s.Cancelled.Load(),
 		"promptTokens": s.PromptTokens.Load(), "evaluatedTokens": s.EvaluatedTokens.Load(),

@@ -31,6 +31,20 @@ func FullDefs(s *Snapshot) []string {
 	return formatDefs(s.fullIndex(t.RootNode()))
 }
 
+// FullImports returns the imports a full build gives for s.
+func FullImports(s *Snapshot) []string {
+	if s.tree == nil {
+		return nil
+	}
+	t := s.tree.Copy()
+	defer t.Close()
+	var out []string
+	for _, im := range s.fullIndex(t.RootNode()).imports {
+		out = append(out, im.Text)
+	}
+	return out
+}
+
 // IndexImports returns the texts of the snapshot's imports.
 func IndexImports(s *Snapshot) []string {
 	var out []string

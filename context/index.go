@@ -58,6 +58,20 @@ type defEntry struct {
 	kind       string
 	start, end int // the definition node (widened over single-child wrappers)
 	bodyStart  int // start of its body, or -1
+	// nameStart and nameEnd are the range of the @name capture: the query finds the
+	// definition again from any range that holds its name.
+	nameStart, nameEnd int
+}
+
+// shift moves the entry by delta bytes.
+func (d *defEntry) shift(delta int) {
+	d.start += delta
+	d.end += delta
+	d.nameStart += delta
+	d.nameEnd += delta
+	if d.bodyStart >= 0 {
+		d.bodyStart += delta
+	}
 }
 
 // indexCache carries the last index of a document from one snapshot to the next.
@@ -146,6 +160,10 @@ func (s *Snapshot) fullIndex(root *sitter.Node) *docIndex {
 	qs := s.lang.queries
 	src := s.src()
 	idx := &docIndex{text: s.text, defs: queryDefinitions(qs.definitions, root, src, nil, 0, false)}
+	if root.HasError() {
+		// Indexed from a broken tree: all of it is queried again once the tree is clean.
+		idx.dirty, idx.dirtyStart, idx.dirtyEnd = true, 0, len(s.text)
+	}
 	for _, r := range appendImports(nil, qs.imports, root, src, 0, nil) {
 		idx.imports = append(idx.imports, Import{Start: r[0], End: r[1], Text: strings.TrimSpace(s.text[r[0]:r[1]])})
 	}
@@ -200,14 +218,53 @@ func (s *Snapshot) incrementalIndex(t *sitter.Tree, base *docIndex) *docIndex {
 	// The same region in base's coordinates: [qs, qe - delta).
 	oldQs, oldQe := qs, qe-delta
 
+	// Sort base's definitions out: those wholly before or after the region are kept, moved;
+	// those that overlap it are dropped and found again by the query, whose range is widened
+	// to their names (a wrapper can start before the region while the node the query
+	// matches, and its name, come after it: "var" typed before "\nconst x = 1").
+	var kept []defEntry
+	rs, re := qs, qe // query range, new coordinates
+	for _, d := range base.defs {
+		switch {
+		// Strictly before or after: typing right at a definition's edge can change it
+		// ("D" + "E" renames D).
+		case d.end < oldQs:
+		case d.start > oldQe:
+			d.shift(delta)
+		case d.start < oldQs && d.end > oldQe && (hasErr || d.nameEnd < oldQs):
+			// Holds the whole region, name before it: the function being typed in. Kept
+			// (the query finds it again when the tree is clean; while it is broken the
+			// query may not, and the old extent, moved, is the better guess).
+			d.end += delta
+			if d.bodyStart >= oldQe {
+				d.bodyStart += delta
+			} else if d.bodyStart >= oldQs {
+				d.bodyStart = -1
+			}
+		default:
+			ns, ne := d.nameStart, d.nameEnd
+			if ns >= oldQe {
+				ns, ne = ns+delta, ne+delta
+			}
+			rs, re = min(rs, ns), max(re, min(ne, len(s.text)))
+			continue
+		}
+		kept = append(kept, d)
+	}
+
 	qs2 := s.lang.queries
 	src := s.src()
-	rng := &pointRange{start: pointAt(s.text, max(qs-1, 0)), end: pointAt(s.text, qe)}
+	rng := &pointRange{start: pointAt(s.text, max(rs-1, 0)), end: pointAt(s.text, re)}
 	idx := &docIndex{text: s.text, incremental: base.incremental + 1}
-	if hasErr {
-		idx.dirty, idx.dirtyStart, idx.dirtyEnd = true, qs, qe
-	}
 	fresh := queryDefinitions(qs2.definitions, root, src, rng, 0, false)
+	if hasErr {
+		// Everything indexed from this broken tree is queried again once it is clean.
+		ds, de := min(qs, rs), max(qe, re)
+		for _, d := range fresh {
+			ds, de = min(ds, d.start), max(de, d.end)
+		}
+		idx.dirty, idx.dirtyStart, idx.dirtyEnd = true, ds, de
+	}
 	type key struct {
 		start int
 		name  string
@@ -216,31 +273,8 @@ func (s *Snapshot) incrementalIndex(t *sitter.Tree, base *docIndex) *docIndex {
 	for _, d := range fresh {
 		seen[key{d.start, d.name}] = true
 	}
-	idx.defs = make([]defEntry, 0, len(base.defs)+len(fresh))
-	for _, d := range base.defs {
-		switch {
-		case d.end <= oldQs:
-		case d.start >= oldQe:
-			d.start += delta
-			d.end += delta
-			if d.bodyStart >= 0 {
-				d.bodyStart += delta
-			}
-		case d.start < oldQs && d.end >= oldQe:
-			// Holds the whole region: the function being typed in, while the tree is too
-			// broken to show it.
-			if !hasErr {
-				continue
-			}
-			d.end += delta
-			if d.bodyStart >= oldQe {
-				d.bodyStart += delta
-			} else if d.bodyStart >= oldQs {
-				d.bodyStart = -1
-			}
-		default:
-			continue // overlaps the region: the fresh query has it, if it still exists
-		}
+	idx.defs = make([]defEntry, 0, len(kept)+len(fresh))
+	for _, d := range kept {
 		if !seen[key{d.start, d.name}] {
 			idx.defs = append(idx.defs, d)
 		}
@@ -255,8 +289,8 @@ func (s *Snapshot) incrementalIndex(t *sitter.Tree, base *docIndex) *docIndex {
 	}
 	for _, im := range base.imports {
 		switch {
-		case im.End <= oldQs:
-		case im.Start >= oldQe:
+		case im.End < oldQs:
+		case im.Start > oldQe:
 			im.Start += delta
 			im.End += delta
 		default:
@@ -387,6 +421,8 @@ func queryDefinitions(cq *compiledQuery, node *sitter.Node, src []byte, rng *poi
 			start:     start,
 			end:       r[1],
 			bodyStart: bodyStart(def),
+			nameStart: int(name.StartByte()),
+			nameEnd:   int(name.EndByte()),
 		}, pattern})
 	})
 	sort.SliceStable(all, func(i, j int) bool { return all[i].start < all[j].start })

@@ -13,7 +13,8 @@ var archLlama = &architecture{
 
 // forwardLlama runs the pre-norm decoder-only transformer of llama.cpp's llm_build_llama on
 // micro-batch b: tokens at positions [b.pos0, b.pos0+n), logits for rows b.outputs.
-// Shapes are in the package doc's glossary; every projection goes through Model.project.
+// Shapes are in the package doc's glossary; every projection goes through Session.project
+// (W·x, the active LoRA adapters, the bias).
 func forwardLlama(ctx context.Context, s *Session, b *batch) error {
 	m, c, w, buf := s.m, &s.m.Config, &s.m.Weights, &s.buf
 	n, pos0 := len(b.tokens), b.pos0
@@ -31,9 +32,9 @@ func forwardLlama(ctx context.Context, s *Session, b *batch) error {
 		m.rmsNorm(buf.xn, buf.x, l.AttnNorm, n)
 		s.debug("attn_norm", il, pos0, buf.xn, n, d)
 		// Q, K, V projections (+ bias when present)
-		m.project(buf.q, &l.Wq, buf.xn, n)
-		m.project(buf.k, &l.Wk, buf.xn, n)
-		m.project(buf.v, &l.Wv, buf.xn, n)
+		s.project(buf.q, &l.Wq, buf.xn, n)
+		s.project(buf.k, &l.Wk, buf.xn, n)
+		s.project(buf.v, &l.Wv, buf.xn, n)
 		// RoPE on queries and keys
 		s.rope(buf.q, c.NHead, n)
 		s.rope(buf.k, c.NHeadKV, n)
@@ -45,7 +46,7 @@ func forwardLlama(ctx context.Context, s *Session, b *batch) error {
 		s.attention(buf.att, buf.q, il, pos0, n)
 		s.debug("kqv_out", il, pos0, buf.att, n, dq)
 		// attention output projection
-		m.project(buf.tmp, &l.Wo, buf.att, n)
+		s.project(buf.tmp, &l.Wo, buf.att, n)
 		// last layer: only the rows whose logits are wanted go on (llama.cpp inp_out_ids)
 		if il == c.NLayer-1 {
 			gatherRows(buf.tmp, b.outputs, d)
@@ -59,11 +60,11 @@ func forwardLlama(ctx context.Context, s *Session, b *batch) error {
 		m.rmsNorm(buf.xn, buf.x, l.FFNNorm, n)
 		s.debug("ffn_norm", il, pos0, buf.xn, n, d)
 		// SwiGLU FFN: down(SiLU(gate·x) ⊙ up·x)
-		m.project(buf.gate, &l.FFNGate, buf.xn, n)
-		m.project(buf.up, &l.FFNUp, buf.xn, n)
+		s.project(buf.gate, &l.FFNGate, buf.xn, n)
+		s.project(buf.up, &l.FFNUp, buf.xn, n)
 		m.swiglu(buf.gate, buf.gate, buf.up, n, dff)
 		s.debug("ffn_swiglu", il, pos0, buf.gate, n, dff)
-		m.project(buf.tmp, &l.FFNDown, buf.gate, n)
+		s.project(buf.tmp, &l.FFNDown, buf.gate, n)
 		s.debug("ffn_out", il, pos0, buf.tmp, n, d)
 		// residual
 		m.add(buf.x, buf.x, buf.tmp, n, d)
@@ -76,7 +77,7 @@ func forwardLlama(ctx context.Context, s *Session, b *batch) error {
 	m.rmsNorm(buf.xn, buf.x, w.OutputNorm, n)
 	s.debug("result_norm", -1, pos0, buf.xn, n, d)
 	// logits
-	m.project(b.logits, &w.Output, buf.xn, n)
+	s.project(b.logits, &w.Output, buf.xn, n)
 	s.debug("result_output", -1, pos0, b.logits, n, c.NVocab)
 	return nil
 }

@@ -364,9 +364,8 @@ func TestLoRASeam(t *testing.T) {
 	x, _ := mat(n, in)
 	w := make([]float32, out*in)
 	cpu.Dequantize(kernels.F32, w, lin.W.Data)
-	decoder.AddLoRAForTest(&lin, am, bm, scale)
 	got := make([]float32, n*out)
-	decoder.ProjectForTest(m, got, &lin, x, n)
+	decoder.ProjectLoRAForTest(m, got, &lin, x, n, am, bm, scale)
 	for tk := range n {
 		xa := make([]float64, rank)
 		for r := range rank {

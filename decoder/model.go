@@ -27,6 +27,11 @@ type Model struct {
 	pool     *cpu.Pool
 	ownsFile bool // Close closes File (Load); LoadFile leaves it to the caller
 
+	// linears are the projections LoRA adapters can target, Linear.slot−1 indexing them
+	// (adapter.go); merged lists the adapters merged into the weights at load.
+	linears []*Linear
+	merged  []MergedAdapter
+
 	// evalMu serializes forward passes: they share pool and would only slow each other.
 	evalMu sync.Mutex
 }
@@ -36,6 +41,7 @@ type Option func(*loadOptions)
 
 type loadOptions struct {
 	threads int
+	merge   []mergeSpec // WithMergedLoRA
 }
 
 // WithThreads sets the number of threads of the forward pass; n <= 0 (the default) means one
@@ -46,7 +52,8 @@ func WithThreads(n int) Option { return func(o *loadOptions) { o.threads = n } }
 // not copied: resident memory grows with the pages the forward pass touches. Errors are
 // *gguf.FormatError / *gguf.UnsupportedError for invalid files, *ModelError for a valid
 // GGUF file this package cannot run (unsupported architecture, missing or misshapen tensor or
-// metadata key), or an *os.PathError.
+// metadata key), or an *os.PathError; with WithMergedLoRA also an adapter that cannot be read
+// or does not fit (*lora.Error, naming the adapter file and tensor).
 func Load(path string, opts ...Option) (*Model, error) {
 	f, err := gguf.Open(path)
 	if err != nil {
@@ -87,7 +94,12 @@ func LoadFile(f *gguf.File, opts ...Option) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Config: c, Weights: w, File: f, arch: a, pool: cpu.NewPool(o.threads)}
-	m.rope = newRopeParams(&m.Config, w.RopeFreqs)
+	m.indexLinears()
+	if err := m.mergeAdapters(o.merge); err != nil {
+		m.pool.Close()
+		return nil, err
+	}
+	m.rope = newRopeParams(&m.Config, m.Weights.RopeFreqs)
 	m.eog = eogFromGGUF(f, c.NVocab)
 	m.Tokenizer, m.TokenizerErr = tokenizer.FromGGUF(f)
 	return m, nil

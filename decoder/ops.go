@@ -19,23 +19,21 @@ func (m *Model) forRows(n, width int, fn func(lo, hi int)) {
 	m.pool.ForChunk(n, max(1, rowGrain/width), fn)
 }
 
-// project computes dst = l(x) for n rows: x [n, l.In()], dst [n, l.Out()]
-// (llama.cpp build_lora_mm followed by the bias add).
-func (m *Model) project(dst []float32, l *Linear, x []float32, n int) {
+// project computes dst = l(x) for n rows: x [n, l.In()], dst [n, l.Out()]: W·x, plus
+// Σ userScale·scale·B(A·x) for each of the active adapters that adapts l (the LoRA helper
+// every projection calls), plus the bias (llama.cpp build_lora_mm followed by the bias add).
+// ax is scratch of at least n × the largest rank of active (see Session.SetAdapters).
+func (m *Model) project(dst []float32, l *Linear, x []float32, n int, active []ActiveAdapter, ax []float32) {
 	if n == 0 {
 		return
 	}
-	in, out := l.In(), l.Out()
+	out := l.Out()
 	cpu.MatMul(m.pool, dst, l.W, x, n)
-	for _, a := range l.lora {
-		// y += Scale·B(A·x): two thin products through the rank-r bottleneck.
-		r := a.A.Rows
-		ax := make([]float32, n*r)
-		bax := make([]float32, n*out)
-		cpu.MatMul(m.pool, ax, a.A, x[:n*in], n)
-		cpu.MatMul(m.pool, bax, a.B, ax, n)
-		for t := range n {
-			cpu.Axpy(a.Scale, bax[t*out:(t+1)*out], dst[t*out:(t+1)*out])
+	if l.slot > 0 {
+		for _, aa := range active {
+			if w := aa.Adapter.weights[l.slot-1]; w != nil {
+				m.addLoRA(dst, w, aa.Scale*w.scale, x, n, ax)
+			}
 		}
 	}
 	if l.Bias != nil {

@@ -51,6 +51,8 @@ type Session struct {
 	scratch   chan *attnScratch // attention buffers, one per concurrent worker
 	logits    []float32         // [NVocab] logits of the last evaluated token
 	hasLogits bool              // logits belong to tokens[len(tokens)−1]
+	active    []ActiveAdapter   // LoRA adapters applied unmerged (adapter.go SetAdapters)
+	loraAX    []float32         // [batchSize, max rank of active] scratch: A·x
 }
 
 // buffers are the activations of a micro-batch of up to batchSize tokens (names as in the

@@ -12,22 +12,17 @@ import (
 	"github.com/llmls/llmls/kernels/cpu"
 )
 
-// Linear is one projection y = W·x + Bias (+ Σ scale·B(A·x) for unmerged LoRA adapters), the
-// only way the forward pass multiplies by a weight matrix (llama.cpp build_lora_mm).
+// Linear is one projection y = W·x + Bias (+ Σ scale·B(A·x) for the unmerged LoRA adapters
+// active in a session), the only way the forward pass multiplies by a weight matrix
+// (llama.cpp build_lora_mm).
 type Linear struct {
-	W    cpu.Matrix // [in, out] in GGUF dims: Rows = out, Cols = in; stays in the file mapping
+	W    cpu.Matrix // [in, out] in GGUF dims: Rows = out, Cols = in; stays in the file mapping (merged LoRA: a heap copy)
 	Bias []float32  // [out], or nil
-	// lora holds unmerged adapters applied after W·x; empty until LoRA loading lands
-	// (decoder/lora). Merged adapters change W instead.
-	lora []loraAdapter
-}
-
-// loraAdapter is one unmerged low-rank update: y += Scale·B(A·x), Scale = alpha/rank
-// (rsLoRA: alpha/√rank), as llama.cpp's llama_adapter_lora_weight.
-type loraAdapter struct {
-	A     cpu.Matrix // [in, rank]: Rows = rank, Cols = in
-	B     cpu.Matrix // [rank, out]: Rows = out, Cols = rank
-	Scale float32
+	// name is W's GGUF tensor name, by which LoRA adapters target it; "" for the tied output.
+	name string
+	// slot is 1 + the index of this projection in Model.linears (Adapter.weights is indexed
+	// by slot−1); 0 for a projection no adapter can target.
+	slot int
 }
 
 // In returns the input width of the projection.
@@ -117,7 +112,7 @@ func (l *tensorLoader) matrix(name string, n need, cols, rows int) (cpu.Matrix, 
 // linear returns the projection weight name (GGUF dims [in, out]) with its optional bias.
 func (l *tensorLoader) linear(weight, bias string, biasNeed need, in, out int) Linear {
 	w, _ := l.matrix(weight, required, in, out)
-	lin := Linear{W: w}
+	lin := Linear{W: w, name: weight}
 	if bias != "" {
 		lin.Bias = l.vector(bias, biasNeed, out)
 	}
@@ -170,7 +165,7 @@ func weightsFromGGUF(f *gguf.File, a *architecture, c *Config) (Weights, error) 
 	w.TokenEmbd, _ = l.matrix(tensorTokenEmbd, required, c.NEmbd, c.NVocab)
 	w.OutputNorm = l.vector(tensorOutputNorm, required, c.NEmbd)
 	if out, ok := l.matrix(tensorOutput, optional, c.NEmbd, c.NVocab); ok {
-		w.Output = Linear{W: out}
+		w.Output = Linear{W: out, name: tensorOutput}
 	} else {
 		w.Output, w.Tied = Linear{W: w.TokenEmbd}, true
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strings"
+	"unicode/utf8"
 )
 
 // Building a Tokenizer: both loaders fill a spec from their format; build validates it and
@@ -190,6 +191,18 @@ func (t *Tokenizer) initSentencePiece(sp *spec) {
 		}
 	}
 	t.merges = mergesFromScores(t.tokens, scores, t.vocab)
+	for c := range t.spmBarrier {
+		t.spmBarrier[c] = true
+	}
+	for _, s := range t.tokens {
+		if utf8.RuneCountInString(s) > 1 {
+			for i := 0; i < len(s); i++ {
+				if s[i] < utf8.RuneSelf {
+					t.spmBarrier[s[i]] = false
+				}
+			}
+		}
+	}
 }
 
 // mergesFromScores lists, for every token c whose text splits at a character boundary into

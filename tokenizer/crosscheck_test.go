@@ -53,7 +53,9 @@ func TestCrossCheckLlamaCpp(t *testing.T) {
 			inputs = append(inputs, s)
 		}
 	}
-	inputs = append(inputs, strings.SplitAfter(goSourceSample(t, 64<<10), "\n")...)
+	src := goSourceSample(t, 64<<10)
+	inputs = append(inputs, strings.SplitAfter(src, "\n")...)
+	inputs = append(inputs, src) // whole, so that words and lines meet
 	inputs = append(inputs, randomText(3000, 1)...)
 	in := filepath.Join(t.TempDir(), "in.json")
 	data, _ := json.Marshal(inputs)
@@ -118,7 +120,9 @@ func TestCrossCheckHuggingFace(t *testing.T) {
 			inputs = append(inputs, s)
 		}
 	}
-	inputs = append(inputs, strings.SplitAfter(goSourceSample(t, 64<<10), "\n")...)
+	src := goSourceSample(t, 64<<10)
+	inputs = append(inputs, strings.SplitAfter(src, "\n")...)
+	inputs = append(inputs, src) // whole, so that words and lines meet
 	inputs = append(inputs, randomText(3000, 1)...)
 	in := filepath.Join(t.TempDir(), "in.json")
 	data, _ := json.Marshal(inputs)

@@ -58,13 +58,14 @@ type encoder struct {
 	// prevSpecial: the previous fragment was a special token (or there was none), which
 	// makes SentencePiece prepend a space to the next text fragment.
 	prevSpecial bool
+	starts      []int32 // SentencePiece: byte offsets of the symbols of a segment
 }
 
 type span struct{ off, n int32 }
 
 func (t *Tokenizer) encode(text string, specials *specialMatcher) []int32 {
 	e := &encoder{t: t, out: make([]int32, 0, len(text)/3+1), prevSpecial: true}
-	if len(text) >= 1024 && t.model == ModelGPT2 {
+	if len(text) >= 1024 {
 		e.cache = make(map[string]span, 256)
 	}
 	start, i := 0, 0
@@ -151,17 +152,47 @@ const spmSpace = "\u2581"
 // sentencePiece encodes a fragment with SentencePiece BPE (llama.cpp
 // llm_tokenizer_spm_session): spaces become ▁, the text is cut into UTF-8 characters, pairs
 // merge by score, and characters that are not pieces fall back to <0xNN> byte tokens.
+//
+// llama.cpp merges over the whole fragment at once. A character that occurs in no token
+// longer than itself (a newline, in Llama's vocabulary) can never be merged, so the text on
+// either side of it merges independently; cutting the fragment there gives the same tokens
+// with smaller heaps, and lets repeated lines come from the word cache.
 func (e *encoder) sentencePiece(text string) {
 	t := e.t
 	if t.addSpacePrefix && e.prevSpecial {
 		text = " " + text
 	}
 	text = strings.ReplaceAll(text, " ", spmSpace)
+	start := 0
+	for i := 0; i < len(text); i++ {
+		if c := text[i]; c < utf8.RuneSelf && t.spmBarrier[c] {
+			e.spmSegment(text[start:i])
+			e.spmSegment(text[i : i+1])
+			start = i + 1
+		}
+	}
+	e.spmSegment(text[start:])
+}
+
+// spmSegment encodes a piece of a SentencePiece fragment (spaces already ▁).
+func (e *encoder) spmSegment(text string) {
+	if text == "" {
+		return
+	}
+	cacheable := e.cache != nil && len(text) <= maxCachedWord
+	if cacheable {
+		if s, ok := e.cache[text]; ok {
+			e.out = append(e.out, e.out[s.off:s.off+s.n]...)
+			return
+		}
+	}
+	off := len(e.out)
+	t := e.t
 	// Symbols are UTF-8 characters; a byte that is not part of a valid sequence is a symbol
 	// of its own. (llama.cpp takes a symbol's length from its lead byte alone, so an
 	// invalid lead byte swallows the next bytes, possibly a ▁ that then decodes as "▁"
 	// instead of a space; for valid UTF-8 the two agree.)
-	var starts []int32
+	starts := e.starts[:0]
 	for i := 0; i < len(text); {
 		starts = append(starts, int32(i))
 		if text[i] < utf8.RuneSelf {
@@ -172,6 +203,7 @@ func (e *encoder) sentencePiece(text string) {
 		}
 	}
 	starts = append(starts, int32(len(text)))
+	e.starts = starts
 	n := len(starts) - 1
 	ids := e.scratch.reset(n)
 	for k := range n {
@@ -191,5 +223,8 @@ func (e *encoder) sentencePiece(text string) {
 				e.out = append(e.out, t.unk)
 			}
 		}
+	}
+	if cacheable && len(e.cache) < maxCacheEntries {
+		e.cache[text] = span{int32(off), int32(len(e.out) - off)}
 	}
 }

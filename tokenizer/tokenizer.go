@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"fmt"
 	"sort"
+	"unicode/utf8"
 )
 
 // TokenType is the kind of a token, with the values GGUF's tokenizer.ggml.token_type array
@@ -70,6 +71,9 @@ type Tokenizer struct {
 
 	addSpacePrefix bool  // SentencePiece: prepend a space to text at the start and after a special token
 	unk            int32 // SentencePiece: token for bytes with neither a piece nor <0xNN>
+	// spmBarrier[c]: SentencePiece: ASCII character c occurs in no token longer than one
+	// character, so merges never cross it.
+	spmBarrier [utf8.RuneSelf]bool
 
 	bos, eos       int32
 	addBOS, addEOS bool

@@ -42,17 +42,13 @@ func repoRoot() string {
 	return filepath.Join(filepath.Dir(file), "..", "..")
 }
 
-// testModel returns a GGUF model for the tests: LLMLS_TEST_MODEL, else the tiny qwen2 model
-// of the shared test data. It skips when neither exists.
-func testModel(t *testing.T) string {
+// modelArgs returns the server arguments that choose the test model: LLMLS_TEST_MODEL when
+// set, else none (the embedded model).
+func modelArgs() []string {
 	if p := os.Getenv("LLMLS_TEST_MODEL"); p != "" {
-		return p
+		return []string{"--model", p}
 	}
-	p := filepath.Join(repoRoot(), "..", "shared", "testdata", "models", "tiny-qwen2-q8_0.gguf")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("no test model: set LLMLS_TEST_MODEL or provide %s (shared test data): %v", p, err)
-	}
-	return p
+	return nil
 }
 
 func startServer(t *testing.T, ctx context.Context, args ...string) (*lsptest.Client, *lsptest.Process) {
@@ -68,10 +64,9 @@ func startServer(t *testing.T, ctx context.Context, args ...string) (*lsptest.Cl
 // TestEndToEnd drives `llmls --stdio` like an editor: initialize, open a real multi-function
 // Go file, edit it, ask for a completion, cancel one, shut down.
 func TestEndToEnd(t *testing.T) {
-	model := testModel(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, proc := startServer(t, ctx, "--model", model)
+	c, proc := startServer(t, ctx, modelArgs()...)
 
 	// A request before initialize is refused.
 	err := c.Call(ctx, "textDocument/inlineCompletion", lsptest.InlineCompletionParams("file:///x.go", 0, 0, completion.Invoked), nil)
@@ -104,7 +99,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := c.DidOpen(ctx, uri, "go", 1, string(src)); err != nil {
 		t.Fatal(err)
 	}
-	// Type "return " into the empty body of Len (line 30, 0-based; it holds one tab).
+	// Type "\treturn " into the empty body of Len (the empty line after its header).
 	lines := strings.Split(string(src), "\n")
 	lenLine := -1
 	for i, l := range lines {
@@ -112,10 +107,10 @@ func TestEndToEnd(t *testing.T) {
 			lenLine = i + 1
 		}
 	}
-	if lenLine < 0 || lines[lenLine] != "\t" {
+	if lenLine < 0 || lines[lenLine] != "" {
 		t.Fatalf("test file changed: no empty Len body")
 	}
-	if err := c.DidChange(ctx, uri, 2, lsptest.Replace(uint32(lenLine), 1, uint32(lenLine), 1, "return ")); err != nil {
+	if err := c.DidChange(ctx, uri, 2, lsptest.Replace(uint32(lenLine), 0, uint32(lenLine), 0, "\treturn ")); err != nil {
 		t.Fatal(err)
 	}
 
@@ -173,10 +168,9 @@ func TestEndToEnd(t *testing.T) {
 
 // TestEndToEndUTF8 checks position encoding negotiation: a client that offers utf-8 gets it.
 func TestEndToEndUTF8(t *testing.T) {
-	model := testModel(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, proc := startServer(t, ctx, "--model", model)
+	c, proc := startServer(t, ctx, modelArgs()...)
 	init, err := c.Initialize(ctx, lsptest.InitializeParams(nil, lsp.UTF8, lsp.UTF16))
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/llmls/llmls/kernels/cpu"
 )
 
 // A small safetensors reader (https://github.com/huggingface/safetensors, README § Format):
@@ -135,6 +137,9 @@ func parseSafetensors(data []byte, file string) ([]stTensor, map[string]string, 
 	if _, err := dec.Token(); err != nil {
 		return nil, nil, errAt(8+dec.InputOffset(), "", "header JSON: %v", err)
 	}
+	if rest := bytes.TrimSpace(header[dec.InputOffset():]); len(rest) > 0 {
+		return nil, nil, errAt(8+dec.InputOffset(), "", "%d bytes of garbage after the header JSON", len(rest))
+	}
 	// Overlapping tensors would alias each other's values: no writer produces them.
 	byBegin := make([]*stTensor, len(tensors))
 	for i := range tensors {
@@ -162,11 +167,11 @@ func (t *stTensor) float32s(file string) ([]float32, error) {
 		}
 	case "F16":
 		for i := range out {
-			out[i] = f16ToF32(binary.LittleEndian.Uint16(t.Data[2*i:]))
+			out[i] = cpu.F16ToF32(binary.LittleEndian.Uint16(t.Data[2*i:]))
 		}
 	case "BF16":
 		for i := range out {
-			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(t.Data[2*i:])) << 16)
+			out[i] = cpu.BF16ToF32(binary.LittleEndian.Uint16(t.Data[2*i:]))
 		}
 	case "F64":
 		for i := range out {
@@ -176,28 +181,6 @@ func (t *stTensor) float32s(file string) ([]float32, error) {
 		return nil, unsupportedErr(file, t.Name, "dtype %s for LoRA weights (want F32, F16, BF16 or F64)", t.DType)
 	}
 	return out, nil
-}
-
-// f16ToF32 converts an IEEE 754 half to float32 (exact).
-func f16ToF32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0xff<<23 | mant<<13)
-	case exp != 0:
-		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-	case mant == 0:
-		return math.Float32frombits(sign)
-	}
-	// Subnormal half: normalize.
-	e := uint32(113)
-	for mant&0x400 == 0 {
-		mant <<= 1
-		e--
-	}
-	return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
 }
 
 // shapeString formats a numpy shape, e.g. [4 64].

@@ -180,14 +180,6 @@ func Sample(logits []float32, p Params, rng *rand.Rand, buf []Token) (int32, []T
 	if p.Temperature <= 0 {
 		return Argmax(logits), buf
 	}
-	buf = Candidates(buf, logits)
-	ts := TopK(buf, p.TopK)
-	Softmax(ts)
-	if p.TopP > 0 {
-		ts = TopP(ts, p.TopP)
-	}
-	ts = MinP(ts, p.MinP)
-	Temperature(ts, p.Temperature)
-	Softmax(ts)
+	ts, buf := Distribution(logits, p, buf)
 	return Pick(ts, rng), buf
 }

@@ -28,5 +28,5 @@ func (s *Stack) Pop() (int, error) {
 
 // Len returns the number of items on the stack.
 func (s *Stack) Len() int {
-	
+
 }
