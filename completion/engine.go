@@ -155,7 +155,7 @@ func newModelInfo(b Backend, s Settings) (*modelInfo, error) {
 		tpl, err = DetectTemplate(v)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("completion: %s: %w", b.Name(), err)
+		return nil, fmt.Errorf("model %s: %w", b.Name(), err)
 	}
 	order := tpl.Order
 	if o, ok := b.(interface{ NativeOrder() (Order, bool) }); ok {

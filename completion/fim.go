@@ -116,7 +116,7 @@ type Vocab interface {
 }
 
 // ErrNoFIM is returned (wrapped) for a model whose vocabulary has no FIM tokens.
-var ErrNoFIM = fmt.Errorf("completion: the model's vocabulary has no fill-in-the-middle tokens; it cannot complete code between a prefix and a suffix (use a code model trained with FIM, e.g. Qwen2.5-Coder, or set fim.family)")
+var ErrNoFIM = fmt.Errorf("completion: the model's vocabulary has no fill-in-the-middle tokens; it cannot complete code between a prefix and a suffix (use a code model trained with FIM, e.g. Qwen2.5-Coder, or set fimFamily)")
 
 // DetectTemplate chooses the FIM template from the vocabulary: the first row of Templates
 // whose Detect strings are all tokens of v (CodeLlama also without its ▁). It returns an

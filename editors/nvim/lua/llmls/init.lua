@@ -13,6 +13,10 @@ local api = vim.api
 
 local M = {}
 
+-- Grey italics, as other ghost-text plugins draw it; a colorscheme or the user may override
+-- it (highlight LlmlsGhostText ...).
+local HIGHLIGHT = "highlight default LlmlsGhostText guifg=#808080 ctermfg=244 gui=italic cterm=italic"
+
 --- Default options; see the README (editors/README.md) for each.
 M.defaults = {
   -- The server command; nil: { bin, "--stdio" }.
@@ -43,7 +47,7 @@ M.defaults = {
     trigger = "<M-\\>",
     dismiss = "<C-]>",
   },
-  -- Highlight group of ghost text (default: linked to Comment).
+  -- Highlight group of ghost text (default: grey italic, LlmlsGhostText).
   hl_group = "LlmlsGhostText",
   -- Called with (client, bufnr) when a buffer is attached.
   on_attach = nil,
@@ -536,7 +540,7 @@ function M.setup(opts)
     end
     return nil
   end
-  vim.cmd("highlight default link LlmlsGhostText Comment")
+  vim.cmd(HIGHLIGHT)
 
   local group = api.nvim_create_augroup("llmls", { clear = true })
   api.nvim_create_autocmd("FileType", {
@@ -547,7 +551,7 @@ function M.setup(opts)
   })
   api.nvim_create_autocmd("ColorScheme", {
     group = group,
-    command = "highlight default link LlmlsGhostText Comment",
+    command = HIGHLIGHT,
   })
   api.nvim_create_user_command("LlmlsStatus", print_status, { desc = "llmls: show the client's state" })
   api.nvim_create_user_command("LlmlsToggle", function()

@@ -7,6 +7,7 @@ local M = {}
 local co
 local passed, failed = 0, 0
 local finished = false
+local driving = false -- M.drive: no summary and no exit at the end
 
 local function out(s)
   io.stdout:write(s .. "\n")
@@ -37,11 +38,23 @@ local function resume(...)
     return
   end
   local ok, err = coroutine.resume(co, ...)
-  if not ok then
+  if driving then
+    if not ok then
+      out("error: " .. debug.traceback(co, err))
+    end
+  elseif not ok then
     finish(debug.traceback(co, err))
   elseif coroutine.status(co) == "dead" then
     finish()
   end
+end
+
+--- Runs the coroutine c with this harness's waits, without a watchdog or an exit at its end
+--- (for scripts that keep the editor open, like the screenshot).
+function M.drive(c)
+  co = c
+  driving = true
+  vim.schedule(resume)
 end
 
 --- Runs fn in a coroutine; the whole run must end within timeout_ms (default 55 s).

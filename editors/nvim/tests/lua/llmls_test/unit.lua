@@ -169,14 +169,18 @@ local function ghost_tests()
   h.check_eq("cursor after the inserted text", api.nvim_win_get_cursor(0), { 2, 3 })
   h.check("nothing shown after accept", mark() == nil)
 
-  -- Single-line insertion in the middle of a line: the tail is drawn after the ghost.
+  -- Single line in the middle of a line: replacing "a" after the cursor, the tail ")" is
+  -- drawn after the ghost; a pure insertion is inline where Neovim can (0.10+).
   m = show({ "f(a)" }, 1, 2, { items = { item("b, a", 0, 2, 3) } })
-  d = m[4]
+  h.check_eq("single-line replacement: overlay with the tail", chunks_text(m[4].virt_text), "b, a)")
+  m = show({ "f(a)" }, 1, 2, { items = { item("b, ", 0, 2, 2) } })
   if util.has.inline_virt_text then
-    h.check_eq("single-line replacement: overlay with the tail", chunks_text(d.virt_text), "b, a)")
+    h.check_eq("single-line insertion: inline", { m[4].virt_text_pos, chunks_text(m[4].virt_text) }, { "inline", "b, " })
   else
-    h.check_eq("single-line replacement: overlay with the tail (0.7)", chunks_text(d.virt_text), "b, a)")
+    h.check_eq("single-line insertion: overlay with the tail", { m[4].virt_text_pos, chunks_text(m[4].virt_text) }, { "overlay", "b, a)" })
   end
+  ghost.accept("all")
+  h.check_eq("single-line insertion accepted", buf_lines(), { "f(b, a)" })
 
   -- Typing through: the suggestion stays, shortened, and no request is sent.
   show({ "x := " }, 1, 5, { items = { item("len(s)", 0, 5, 5) } })
