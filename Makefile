@@ -22,7 +22,7 @@ test-go:
 # The training pipeline's tests (data preparation, a few steps of training, export); they skip
 # what needs python3-torch / numpy / node peers when those are absent.
 test-train:
-	@if [ -x $(PYTHON) ]; then $(PYTHON) -m unittest discover -s train/tests -t train; else echo "skip: no $(PYTHON)"; fi
+	@if [ -x $(PYTHON) ]; then $(PYTHON) -m unittest discover -s train/tests; else echo "skip: no $(PYTHON)"; fi
 
 # The Neovim plugin, tested in the real editor (Debian's neovim, headless).
 test-nvim: build
@@ -70,3 +70,16 @@ embed:
 	cp train/out/base-q8_0.gguf decoder/embedded/base.gguf
 	@if [ -f train/out/draft-q8_0.gguf ]; then cp train/out/draft-q8_0.gguf decoder/embedded/draft.gguf; fi
 	$(GO) build ./decoder/embedded
+
+.PHONY: vscode test-vscode
+
+# The VS Code extension: its unit tests (against bin/llmls --stdio) and the .vsix
+# (editors/vscode/llmls.vsix). Installs its npm packages (package-lock.json) on first use.
+vscode: build
+	cd editors/vscode && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && LLMLS_BIN=$(CURDIR)/$(BIN) npm test && npm run package
+
+# The VS Code extension in a real VS Code (code-server in headless Chromium); writes
+# docs/vscode-ghost-text.png. Not part of `make test`: its first run downloads about 800 MB
+# (Node 24, code-server, playwright-core) into $TMPDIR/llmls-vscode-e2e and apt-installs chromium.
+test-vscode: build
+	editors/vscode/test/e2e/run.sh $(BIN)

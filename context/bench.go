@@ -22,6 +22,8 @@ type KeystrokeStats struct {
 	// Stale counts the keystrokes whose reparse ran past Options.KeystrokeBudget (their
 	// snapshot was Stale and a background parse finished the work).
 	Stale int
+	// Plain counts the keystrokes whose snapshot had no tree (a parse had failed).
+	Plain int
 	// P50, P99 and Max of the time from the edit to a gathered CursorContext: Change
 	// (ts_tree_edit + incremental reparse), Snapshot, Context (completion type, scopes,
 	// imports, definitions, snippets).
@@ -40,9 +42,9 @@ func (s KeystrokeStats) String() string {
 		mode = "paced (after the background parse)"
 	}
 	r := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
-	return fmt.Sprintf("%d keystrokes, %s, on a %d-line Go file: edit+reparse+context wall p50 %v p99 %v max %v, thread CPU p50 %v p99 %v (edit+reparse alone wall p50 %v p99 %v; %d over the keystroke budget)",
+	return fmt.Sprintf("%d keystrokes, %s, on a %d-line Go file: edit+reparse+context wall p50 %v p99 %v max %v, thread CPU p50 %v p99 %v (edit+reparse alone wall p50 %v p99 %v; %d over the keystroke budget, %d without a tree)",
 		s.Keystrokes, mode, s.Lines, r(s.P50), r(s.P99), r(s.Max), r(s.CPUP50), r(s.CPUP99),
-		r(s.ChangeP50), r(s.ChangeP99), s.Stale)
+		r(s.ChangeP50), r(s.ChangeP99), s.Stale, s.Plain)
 }
 
 // BenchText is typed, one byte per keystroke, on a new line at each place BenchKeystrokes
@@ -98,7 +100,8 @@ func BenchKeystrokes(src string, others map[string]string, keystrokes int, paced
 	var total, change, cpu []time.Duration
 	text := src
 	version := int32(1)
-	stale := 0
+	stale, plain := 0, 0
+	var plainErr error
 	keystroke := func(e Edit) error {
 		if paced {
 			if _, err := ws.WaitParsed(context.Background(), uri); err != nil {
@@ -116,6 +119,12 @@ func BenchKeystrokes(src string, others map[string]string, keystrokes int, paced
 		snap, _ := ws.Snapshot(uri)
 		if snap.Stale() {
 			stale++
+		}
+		if !snap.HasTree() {
+			plain++
+			if plainErr == nil {
+				plainErr = snap.ParseErr()
+			}
 		}
 		cursor := e.Start + len(e.Text)
 		if _, err := ws.Context(snap, cursor, ContextOptions{}); err != nil {
@@ -154,11 +163,34 @@ func BenchKeystrokes(src string, others map[string]string, keystrokes int, paced
 			fmt.Fprintf(log, "place %d (line %d): %d keystrokes so far\n", i, strings.Count(src[:at], "\n")+1, len(total))
 		}
 	}
-	st := KeystrokeStats{Lines: strings.Count(src, "\n"), Keystrokes: len(total), Paced: paced, Stale: stale}
+	st := KeystrokeStats{Lines: strings.Count(src, "\n"), Keystrokes: len(total), Paced: paced, Stale: stale, Plain: plain}
+	if log != nil && plainErr != nil {
+		fmt.Fprintf(log, "%d keystrokes without a tree, first because: %v\n", plain, plainErr)
+	}
 	st.P50, st.P99, st.Max = percentile(total, 50), percentile(total, 99), slices.Max(total)
 	st.ChangeP50, st.ChangeP99 = percentile(change, 50), percentile(change, 99)
 	st.CPUP50, st.CPUP99 = percentile(cpu, 50), percentile(cpu, 99)
 	return st, nil
+}
+
+// BenchReport is what `llmls bench` prints for this package: BenchKeystrokes on src (Go
+// source; when empty, a 5,000-line file from NetHTTPSource), paced and then burst, one line
+// each to w, with the default Options. Errors: no source, or a failed keystroke.
+func BenchReport(w io.Writer, src string, keystrokes int) error {
+	if src == "" {
+		var err error
+		if src, err = NetHTTPSource(5000); err != nil {
+			return err
+		}
+	}
+	for _, paced := range []bool{true, false} {
+		st, err := BenchKeystrokes(src, nil, keystrokes, paced, Options{}, nil)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(w, "codectx:", st)
+	}
+	return nil
 }
 
 // percentile returns the p-th percentile (nearest rank) of ds; ds is sorted in place.

@@ -9,8 +9,6 @@ import (
 
 // Internals reached by the external tests.
 
-var ThreadCPU = threadCPU
-
 // QueryErr returns the error of compiling l's queries (nil when they all compile).
 func QueryErr(l *Language) error {
 	l.load()
@@ -62,9 +60,9 @@ func formatDefs(idx *docIndex) []string {
 	return out
 }
 
-// Nodes returns every node of the tree, depth first, with its type, byte range and points,
-// and whether it is named or missing: two trees with equal Nodes are the same tree.
-func Nodes(s *Snapshot) string {
+// NamedNodes returns every named node of the tree, depth first, with its field, type, byte
+// range and points, and whether it is missing.
+func NamedNodes(s *Snapshot) string {
 	if s.tree == nil {
 		return ""
 	}
@@ -76,8 +74,10 @@ func Nodes(s *Snapshot) string {
 	depth := 0
 	for {
 		n := c.CurrentNode()
-		fmt.Fprintf(&b, "%*s%s %q [%d,%d) %v-%v named=%v missing=%v\n", depth, "", c.CurrentFieldName(), n.Type(),
-			n.StartByte(), n.EndByte(), n.StartPoint(), n.EndPoint(), n.IsNamed(), n.IsMissing())
+		if n.IsNamed() {
+			fmt.Fprintf(&b, "%*s%s %q [%d,%d) %v-%v named=%v missing=%v\n", depth, "", c.CurrentFieldName(), n.Type(),
+				n.StartByte(), n.EndByte(), n.StartPoint(), n.EndPoint(), n.IsNamed(), n.IsMissing())
+		}
 		if c.GoToFirstChild() {
 			depth++
 			continue

@@ -40,10 +40,49 @@ type docIndex struct {
 	imports []Import         // by start
 	// incremental counts the builds since the last full one.
 	incremental int
-	// dirty marks [dirtyStart, dirtyEnd) as indexed from a tree with errors: its
-	// definitions are queried again once the tree is clean.
-	dirty                bool
-	dirtyStart, dirtyEnd int
+	// dirty are the ranges indexed from a broken tree (with errors, or stale): their
+	// definitions are queried again once the tree is clean. Sorted, disjoint.
+	dirty []span
+}
+
+// span is a byte range [start, end).
+type span struct{ start, end int }
+
+// maxDirtySpans bounds docIndex.dirty; beyond it the closest spans merge.
+const maxDirtySpans = 16
+
+// addSpan inserts x into the sorted, disjoint list ss, merging what overlaps or touches.
+func addSpan(ss []span, x span) []span {
+	out := make([]span, 0, len(ss)+1)
+	for _, s := range ss {
+		switch {
+		case s.end < x.start:
+			out = append(out, s)
+		case x.end < s.start:
+			if x.end >= 0 {
+				out = append(out, x)
+				x = span{-1, -1}
+			}
+			out = append(out, s)
+		default:
+			x = span{min(x.start, s.start), max(x.end, s.end)}
+		}
+	}
+	if x.end >= 0 {
+		out = append(out, x)
+	}
+	for len(out) > maxDirtySpans {
+		// Merge the two neighbours with the smallest gap.
+		best := 0
+		for i := 1; i+1 < len(out); i++ {
+			if out[i+1].start-out[i].end < out[best+1].start-out[best].end {
+				best = i
+			}
+		}
+		out[best].end = out[best+1].end
+		out = append(out[:best+1], out[best+2:]...)
+	}
+	return out
 }
 
 // cleanTree is a parsed text whose tree has no ERROR or MISSING node.
@@ -61,17 +100,6 @@ type defEntry struct {
 	// nameStart and nameEnd are the range of the @name capture: the query finds the
 	// definition again from any range that holds its name.
 	nameStart, nameEnd int
-}
-
-// shift moves the entry by delta bytes.
-func (d *defEntry) shift(delta int) {
-	d.start += delta
-	d.end += delta
-	d.nameStart += delta
-	d.nameEnd += delta
-	if d.bodyStart >= 0 {
-		d.bodyStart += delta
-	}
 }
 
 // indexCache carries the last index of a document from one snapshot to the next.
@@ -136,13 +164,13 @@ func (s *Snapshot) buildIndex() *docIndex {
 	defer t.Close()
 	root := t.RootNode()
 	var idx *docIndex
-	if base != nil && (base.incremental < maxIncremental || root.HasError()) {
+	if base != nil && (base.incremental < maxIncremental || root.HasError() || s.stale) {
 		idx = s.incrementalIndex(t, base)
 	}
 	if idx == nil {
 		idx = s.fullIndex(root)
 	}
-	if !root.HasError() {
+	if !root.HasError() && !s.stale {
 		idx.clean = &cleanTree{tree: s.tree.Copy(), text: s.text}
 	} else if base != nil {
 		idx.clean = base.clean
@@ -160,9 +188,9 @@ func (s *Snapshot) fullIndex(root *sitter.Node) *docIndex {
 	qs := s.lang.queries
 	src := s.src()
 	idx := &docIndex{text: s.text, defs: queryDefinitions(qs.definitions, root, src, nil, 0, false)}
-	if root.HasError() {
+	if root.HasError() || s.stale {
 		// Indexed from a broken tree: all of it is queried again once the tree is clean.
-		idx.dirty, idx.dirtyStart, idx.dirtyEnd = true, 0, len(s.text)
+		idx.dirty = []span{{0, len(s.text)}}
 	}
 	for _, r := range appendImports(nil, qs.imports, root, src, 0, nil) {
 		idx.imports = append(idx.imports, Import{Start: r[0], End: r[1], Text: strings.TrimSpace(s.text[r[0]:r[1]])})
@@ -173,106 +201,175 @@ func (s *Snapshot) fullIndex(root *sitter.Node) *docIndex {
 
 // incrementalIndex builds the index from base, or returns nil when a full build is better.
 //
-// The region queried again is the text that changed since base, widened by base's dirty
-// region and, when the new tree has no error, by the ranges whose syntax changed since the
-// latest clean tree (ts_tree_get_changed_ranges: opening a comment changes the syntax of
-// text that did not change). When the new tree has errors, its syntax outside the changed
-// text is not trusted (error recovery wraps everything after an unclosed bracket in ERROR
-// nodes), and base's definitions there are kept.
+// The regions queried again are the text that changed since base and, when the new tree is
+// clean (no error, not stale), the ranges whose syntax changed since the latest clean tree
+// (ts_tree_get_changed_ranges: opening a comment changes the syntax of text that did not
+// change) and base's dirty ranges. When the new tree is broken, its syntax outside the
+// changed text is not trusted (error recovery wraps everything after an unclosed bracket in
+// ERROR nodes): base's definitions there are kept, and what this build indexes is marked
+// dirty.
 func (s *Snapshot) incrementalIndex(t *sitter.Tree, base *docIndex) *docIndex {
 	root := t.RootNode()
 	p, qOld, qNew := diffRegion(base.text, s.text)
 	delta := qNew - qOld
-	hasErr := root.HasError()
-	qs, qe := p, qNew // the region to query, new coordinates
-	if !hasErr && base.clean != nil {
-		c := base.clean
-		cp, cqOld, cqNew := diffRegion(c.text, s.text)
-		old := c.tree.Copy()
-		sp := pointAt(s.text, cp)
-		editTree(old, inputEdit{
-			startByte: uint32(cp), oldEndByte: uint32(cqOld), newEndByte: uint32(cqNew),
-			startPoint: sp, oldEndPoint: pointAt(c.text, cqOld), newEndPoint: pointAt(s.text, cqNew),
-		})
-		if cs, ce, ok := changedRange(old, t); ok {
-			qs, qe = min(qs, cs), max(qe, ce)
-		}
-		old.Close()
-	}
-	if base.dirty {
-		mapPos := func(x int) int {
+	broken := root.HasError() || s.stale
+	// mapPos maps an offset of base's text to the new text. A start at the change moves
+	// with the text after it, an end stays with the text before it; an offset inside the
+	// replaced text goes to the start (or, for an end, the end) of the replacement.
+	mapPos := func(x int, isEnd bool) int {
+		if isEnd {
 			switch {
 			case x <= p:
 				return x
 			case x >= qOld:
 				return x + delta
 			}
-			return p
+			return qNew
 		}
-		qs, qe = min(qs, mapPos(base.dirtyStart)), max(qe, mapPos(base.dirtyEnd))
+		switch {
+		case x >= qOld:
+			return x + delta
+		case x <= p:
+			return x
+		}
+		return p
 	}
-	qe = min(max(qe, qs), len(s.text))
-	if (qe-qs)*maxIncrementalShare > len(s.text) {
+	regions := []span{{p, qNew}}
+	if !broken {
+		if base.clean != nil {
+			c := base.clean
+			cp, cqOld, cqNew := diffRegion(c.text, s.text)
+			old := c.tree.Copy()
+			sp := pointAt(s.text, cp)
+			editTree(old, inputEdit{
+				startByte: uint32(cp), oldEndByte: uint32(cqOld), newEndByte: uint32(cqNew),
+				startPoint: sp, oldEndPoint: pointAt(c.text, cqOld), newEndPoint: pointAt(s.text, cqNew),
+			})
+			if cs, ce, ok := changedRange(old, t); ok {
+				regions = addSpan(regions, span{cs, ce})
+			}
+			old.Close()
+		}
+		for _, d := range base.dirty {
+			regions = addSpan(regions, span{mapPos(d.start, false), mapPos(d.end, true)})
+		}
+	}
+	if total := spanTotal(regions); total*maxIncrementalShare > len(s.text) {
 		return nil
 	}
-	// The same region in base's coordinates: [qs, qe - delta).
-	oldQs, oldQe := qs, qe-delta
 
-	// Sort base's definitions out: those wholly before or after the region are kept, moved;
-	// those that overlap it are dropped and found again by the query, whose range is widened
-	// to their names (a wrapper can start before the region while the node the query
-	// matches, and its name, come after it: "var" typed before "\nconst x = 1").
+	// Sort base's definitions out. Those clear of every region are kept, moved; those that
+	// hold a whole region with their name before it are kept too (the function being typed
+	// in: while the tree is broken the query may not find it again, and the old extent,
+	// moved, is the better guess). The others are dropped and found again by the query,
+	// whose region is widened to their names (a wrapper can start before the region while
+	// the node the query matches, and its name, come after it: "var" typed before
+	// "\nconst x = 1"). Edges count as overlap: typing right after "D" renames it.
 	var kept []defEntry
-	rs, re := qs, qe // query range, new coordinates
 	for _, d := range base.defs {
-		switch {
-		// Strictly before or after: typing right at a definition's edge can change it
-		// ("D" + "E" renames D).
-		case d.end < oldQs:
-		case d.start > oldQe:
-			d.shift(delta)
-		case d.start < oldQs && d.end > oldQe && (hasErr || d.nameEnd < oldQs):
-			// Holds the whole region, name before it: the function being typed in. Kept
-			// (the query finds it again when the tree is clean; while it is broken the
-			// query may not, and the old extent, moved, is the better guess).
-			d.end += delta
-			if d.bodyStart >= oldQe {
-				d.bodyStart += delta
-			} else if d.bodyStart >= oldQs {
-				d.bodyStart = -1
-			}
-		default:
-			ns, ne := d.nameStart, d.nameEnd
-			if ns >= oldQe {
-				ns, ne = ns+delta, ne+delta
-			}
-			rs, re = min(rs, ns), max(re, min(ne, len(s.text)))
+		if d.start < qOld && d.end > p && !(d.start < p && d.end > qOld) {
+			// Overlaps the replaced text without holding it.
+			regions = widenTo(regions, 0, mapPos(d.nameStart, false), mapPos(d.nameEnd, true))
 			continue
 		}
-		kept = append(kept, d)
-	}
-
-	qs2 := s.lang.queries
-	src := s.src()
-	rng := &pointRange{start: pointAt(s.text, max(rs-1, 0)), end: pointAt(s.text, re)}
-	idx := &docIndex{text: s.text, incremental: base.incremental + 1}
-	fresh := queryDefinitions(qs2.definitions, root, src, rng, 0, false)
-	if hasErr {
-		// Everything indexed from this broken tree is queried again once it is clean.
-		ds, de := min(qs, rs), max(qe, re)
-		for _, d := range fresh {
-			ds, de = min(ds, d.start), max(de, d.end)
+		nd := d
+		nd.start, nd.end = mapPos(d.start, false), mapPos(d.end, true)
+		nd.nameStart, nd.nameEnd = mapPos(d.nameStart, false), mapPos(d.nameEnd, true)
+		if d.bodyStart >= 0 {
+			if d.bodyStart > p && d.bodyStart < qOld {
+				nd.bodyStart = -1
+			} else {
+				nd.bodyStart = mapPos(d.bodyStart, false)
+			}
 		}
-		idx.dirty, idx.dirtyStart, idx.dirtyEnd = true, ds, de
+		drop := -1
+		for i, r := range regions {
+			if nd.end < r.start || nd.start > r.end {
+				continue
+			}
+			if nd.start < r.start && nd.end > r.end && (broken || nd.nameEnd < r.start) {
+				continue
+			}
+			drop = i
+			break
+		}
+		if drop >= 0 {
+			regions = widenTo(regions, drop, nd.nameStart, nd.nameEnd)
+			continue
+		}
+		kept = append(kept, nd)
 	}
+	var keptImps []Import
+	for _, im := range base.imports {
+		ni := Import{Start: mapPos(im.Start, false), End: mapPos(im.End, true), Text: im.Text}
+		drop := -1
+		if im.Start < qOld && im.End > p {
+			drop = 0
+		} else {
+			for i, r := range regions {
+				if !(ni.End < r.start || ni.Start > r.end) {
+					drop = i
+					break
+				}
+			}
+		}
+		if drop >= 0 {
+			regions = widenTo(regions, drop, ni.Start, min(ni.Start+1, len(s.text)))
+			continue
+		}
+		keptImps = append(keptImps, ni)
+	}
+	// Widening may have made regions overlap.
+	merged := regions[:0:0]
+	for _, r := range regions {
+		merged = addSpan(merged, r)
+	}
+	regions = merged
+
+	queries := s.lang.queries
+	src := s.src()
+	idx := &docIndex{text: s.text, incremental: base.incremental + 1}
 	type key struct {
 		start int
 		name  string
 	}
-	seen := make(map[key]bool, len(fresh))
-	for _, d := range fresh {
-		seen[key{d.start, d.name}] = true
+	seen := map[key]bool{}
+	impSeen := map[int]bool{}
+	var fresh []defEntry
+	var freshImps [][2]int
+	for _, r := range regions {
+		rng := &pointRange{start: pointAt(s.text, max(r.start-1, 0)), end: pointAt(s.text, min(r.end, len(s.text)))}
+		for _, d := range queryDefinitions(queries.definitions, root, src, rng, 0, false) {
+			if k := (key{d.start, d.name}); !seen[k] {
+				seen[k] = true
+				fresh = append(fresh, d)
+			}
+		}
+		for _, im := range appendImports(nil, queries.imports, root, src, 0, rng) {
+			if !impSeen[im[0]] {
+				impSeen[im[0]] = true
+				freshImps = append(freshImps, im)
+			}
+		}
 	}
+	if broken {
+		// Everything indexed from this broken tree is queried again once it is clean.
+		var dirty []span
+		for _, d := range base.dirty {
+			dirty = addSpan(dirty, span{mapPos(d.start, false), mapPos(d.end, true)})
+		}
+		for _, r := range regions {
+			dirty = addSpan(dirty, r)
+		}
+		for _, d := range fresh {
+			dirty = addSpan(dirty, span{d.start, d.end})
+		}
+		for _, im := range freshImps {
+			dirty = addSpan(dirty, span{im[0], im[1]})
+		}
+		idx.dirty = dirty
+	}
+
 	idx.defs = make([]defEntry, 0, len(kept)+len(fresh))
 	for _, d := range kept {
 		if !seen[key{d.start, d.name}] {
@@ -282,20 +379,7 @@ func (s *Snapshot) incrementalIndex(t *sitter.Tree, base *docIndex) *docIndex {
 	idx.defs = append(idx.defs, fresh...)
 	sort.SliceStable(idx.defs, func(i, j int) bool { return idx.defs[i].start < idx.defs[j].start })
 
-	freshImps := appendImports(nil, qs2.imports, root, src, 0, rng)
-	impSeen := make(map[int]bool, len(freshImps))
-	for _, r := range freshImps {
-		impSeen[r[0]] = true
-	}
-	for _, im := range base.imports {
-		switch {
-		case im.End < oldQs:
-		case im.Start > oldQe:
-			im.Start += delta
-			im.End += delta
-		default:
-			continue
-		}
+	for _, im := range keptImps {
 		if !impSeen[im.Start] {
 			idx.imports = append(idx.imports, im)
 		}
@@ -306,6 +390,20 @@ func (s *Snapshot) incrementalIndex(t *sitter.Tree, base *docIndex) *docIndex {
 	sort.SliceStable(idx.imports, func(i, j int) bool { return idx.imports[i].Start < idx.imports[j].Start })
 	idx.finish()
 	return idx
+}
+
+// widenTo grows regions[i] to include [start, end).
+func widenTo(regions []span, i, start, end int) []span {
+	regions[i] = span{min(regions[i].start, start), max(regions[i].end, end)}
+	return regions
+}
+
+func spanTotal(ss []span) int {
+	n := 0
+	for _, s := range ss {
+		n += s.end - s.start
+	}
+	return n
 }
 
 func (idx *docIndex) finish() {

@@ -171,17 +171,13 @@ func (p predicate) holds(caps []captured, src []byte) bool {
 	return false
 }
 
-// run executes the query on the subtree of node and calls fn for every match whose
+// runDepth executes the query on the subtree of node and calls fn for every match whose
 // predicates hold, in the order tree-sitter reports them (by start position). When rng is
 // not nil only matches intersecting it are reported (tree-sitter's point range; rows and
-// columns in bytes). src is the full document text.
-func (cq *compiledQuery) run(node *sitter.Node, src []byte, rng *pointRange, fn func(pattern int, caps []captured)) {
-	cq.runDepth(node, src, rng, -1, fn)
-}
-
-// runDepth is run with a maximum start depth (ts_query_cursor_set_max_start_depth): only
-// patterns whose root is at most maxDepth levels below node are tried; -1 means no limit.
-// Without the shim (see rawCursorOK) every match is reported and callers filter.
+// columns in bytes). Only patterns whose root is at most maxDepth levels below node are
+// tried (ts_query_cursor_set_max_start_depth; -1 means no limit; without the shim, see
+// rawCursorOK, every depth is tried, which finds more, never less). src is the full
+// document text.
 func (cq *compiledQuery) runDepth(node *sitter.Node, src []byte, rng *pointRange, maxDepth int, fn func(pattern int, caps []captured)) {
 	qc := sitter.NewQueryCursor()
 	defer qc.Close()

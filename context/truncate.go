@@ -71,7 +71,24 @@ func TruncateCompletion(snap *Snapshot, off int, candidate string, multiLine boo
 		return limit, reason
 	}
 
-	tr := &truncator{snap: snap, off: off, cand: candidate, multiLine: multiLine}
+	tr := &truncator{snap: snap, off: off, cand: candidate, multiLine: multiLine, orig: snap.tree}
+	if snap.stale {
+		// The snapshot's tree was not parsed from its text: parse it first, so that the
+		// candidate's errors are compared with the document's real ones.
+		base := snap.tree.Copy()
+		t, err := parseText(context.Background(), snap.lang, text, base, TruncateBudget)
+		base.Close()
+		if err != nil {
+			if multiLine {
+				if c, ok := indentCut(text, off, candidate[:limit]); ok {
+					return c, ReasonIndentation
+				}
+			}
+			return limit, reason
+		}
+		defer t.Close()
+		tr.orig = t
+	}
 	nt, ok := tr.parseWith(limit)
 	if !ok {
 		if multiLine {
@@ -115,6 +132,7 @@ func trimEnd(s string, n int) int {
 // truncator holds one TruncateCompletion's state.
 type truncator struct {
 	snap      *Snapshot
+	orig      *sitter.Tree // the tree of snap's text (snap.tree unless it is stale); shared, copy before use
 	off       int
 	cand      string
 	multiLine bool
@@ -133,7 +151,7 @@ func (tr *truncator) parseWith(k int) (*sitter.Tree, bool) {
 	s := tr.snap
 	ins := tr.cand[:k]
 	doc := s.text[:tr.off] + ins + s.text[tr.off:]
-	t := s.tree.Copy()
+	t := tr.orig.Copy()
 	sp := pointAt(s.text, tr.off)
 	editTree(t, inputEdit{
 		startByte: uint32(tr.off), oldEndByte: uint32(tr.off), newEndByte: uint32(tr.off + len(ins)),
@@ -147,8 +165,12 @@ func (tr *truncator) parseWith(k int) (*sitter.Tree, bool) {
 	return nt, true
 }
 
-// blockCut finds the node that holds the first node the candidate starts (its container K)
-// and cuts where K ends inside the candidate.
+// blockCut finds the node that holds the first node the candidate starts (its container)
+// and cuts where that container ends inside the candidate: before its closing token when
+// the document already closes it after the cursor, else after it. A container the document
+// left unclosed ("foo(bar(" typed so far) may be closed legitimately; then the same test
+// goes on with the enclosing container, up to a declaration level (top level, class body),
+// where a closed definition is the end of the completion.
 func (tr *truncator) blockCut(nt *sitter.Tree, k int) (int, string, bool) {
 	p := tr.off
 	end := p + trimEnd(tr.cand, k)
@@ -164,28 +186,53 @@ func (tr *truncator) blockCut(nt *sitter.Tree, k int) (int, string, bool) {
 		}
 		node = ch
 	}
-	kEnd := int(node.EndByte())
-	if node.Equal(root) || node.IsError() || kEnd <= p || kEnd > end {
-		return 0, "", false
-	}
-	closer := lastChild(node)
-	if closer != nil && int(closer.StartByte()) >= p && !closer.IsMissing() &&
-		(!closer.IsNamed() || tr.snap.lang.isCloser(closer.Type())) {
-		if tr.suffixCloses(int(node.StartByte()), node.Type()) {
+	var src []byte // doc' text, made when the declaration test needs it
+	for {
+		kEnd := int(node.EndByte())
+		if node.Equal(root) || node.IsError() || kEnd <= p || kEnd > end {
+			return 0, "", false
+		}
+		closer := lastChild(node)
+		if closer == nil || int(closer.StartByte()) < p || closer.IsMissing() ||
+			(closer.IsNamed() && !tr.snap.lang.isCloser(closer.Type())) {
+			// No closing token: an indentation block ends at its last statement.
+			return trimEnd(tr.cand, kEnd-p), ReasonEndOfBlock, true
+		}
+		if tr.suffixCloses(node) {
 			return trimEnd(tr.cand, int(closer.StartByte())-p), ReasonClosedBySuffix, true
 		}
-		return kEnd - p, ReasonEndOfBlock, true
+		// The candidate closes what the document left open. Climb past the nodes that end
+		// with it (a call around its argument list, a function around its body).
+		par := node.Parent()
+		for par != nil && !par.Equal(root) && int(par.EndByte()) == kEnd {
+			par = par.Parent()
+		}
+		if par == nil || par.Equal(root) || par.IsError() {
+			return kEnd - p, ReasonEndOfBlock, true
+		}
+		if src == nil {
+			src = []byte(tr.snap.text[:p] + tr.cand[:k] + tr.snap.text[p:])
+		}
+		if tr.isDeclarationBody(par, src) {
+			return kEnd - p, ReasonEndOfBlock, true
+		}
+		node = par
 	}
-	return trimEnd(tr.cand, kEnd-p), ReasonEndOfBlock, true
 }
 
-// suffixCloses reports whether the original document has a node of type typ starting at
-// start that extends past the cursor and ends with a real (not MISSING) token: the text
-// after the cursor already closes it.
-func (tr *truncator) suffixCloses(start int, typ string) bool {
-	t := tr.snap.tree.Copy()
+// suffixCloses reports whether the original document already closes the container node
+// of the candidate's tree (doc'), after the cursor. The original's node of the same type
+// and start decides when there is one: it extends past the cursor and ends with a real (not
+// MISSING) token. When error recovery left no such node (an unclosed call earlier in the
+// function turns it into ERROR), the tokens decide: the container's opening bracket is
+// matched against the original's bracket tokens, which the lexer still produces inside
+// ERROR nodes and never inside strings or comments.
+func (tr *truncator) suffixCloses(node *sitter.Node) bool {
+	start, typ := int(node.StartByte()), node.Type()
+	t := tr.orig.Copy()
 	defer t.Close()
-	for _, n := range pathAt(t.RootNode(), start) {
+	root := t.RootNode()
+	for _, n := range pathAt(root, start) {
 		if int(n.StartByte()) != start || n.Type() != typ {
 			continue
 		}
@@ -195,7 +242,59 @@ func (tr *truncator) suffixCloses(start int, typ string) bool {
 		last := lastChild(n)
 		return last != nil && !last.IsMissing() && last.EndByte() > last.StartByte()
 	}
-	return false
+	open := node.Child(0)
+	closeTok := lastChild(node)
+	if open == nil || closeTok == nil || open.IsNamed() || int(open.StartByte()) >= tr.off {
+		return false
+	}
+	pair := map[string]string{"{": "}", "(": ")", "[": "]"}
+	if pair[open.Type()] != closeTok.Type() {
+		return false
+	}
+	at := matchBracket(root, int(open.StartByte()), open.Type(), closeTok.Type())
+	return at >= tr.off
+}
+
+// maxMatchTokens bounds the tokens matchBracket looks at.
+const maxMatchTokens = 20000
+
+// matchBracket returns the start of the token that closes the opening bracket token at
+// byte offset at (of type open), or -1 when it is not closed within maxMatchTokens tokens.
+// Zero-width (MISSING) tokens do not count.
+func matchBracket(root *sitter.Node, at int, open, close string) int {
+	c := sitter.NewTreeCursor(root)
+	defer c.Close()
+	// Down to the leaf that starts at the opening bracket.
+	for c.GoToFirstChildForByte(uint32(at+1)) >= 0 {
+	}
+	if n := c.CurrentNode(); int(n.StartByte()) != at || n.Type() != open {
+		return -1
+	}
+	depth := 0
+	for i := 0; i < maxMatchTokens; i++ {
+		n := c.CurrentNode()
+		if n.ChildCount() == 0 && n.EndByte() > n.StartByte() {
+			switch n.Type() {
+			case open:
+				depth++
+			case close:
+				depth--
+				if depth == 0 {
+					return int(n.StartByte())
+				}
+			}
+		}
+		// Next node in document order: first child, else next sibling, else up.
+		if c.GoToFirstChild() {
+			continue
+		}
+		for !c.GoToNextSibling() {
+			if !c.GoToParent() {
+				return -1
+			}
+		}
+	}
+	return -1
 }
 
 // definitionCut applies the one-definition rule: in a declaration container (the root, or
@@ -248,12 +347,12 @@ func (tr *truncator) definitionCut(nt *sitter.Tree, k int) (int, bool) {
 }
 
 // isDeclarationBody reports whether n is the body of a class, interface, impl or module
-// definition (where members are declared one after another). src is the text n's tree was
-// parsed from.
+// definition (where members are declared one after another), or the root. src is the text
+// n's tree was parsed from.
 func (tr *truncator) isDeclarationBody(n *sitter.Node, src []byte) bool {
 	par := n.Parent()
 	if par == nil {
-		return false
+		return true
 	}
 	for _, d := range queryDefinitions(tr.snap.lang.queries.definitions, par, src, nil, 0, true) {
 		switch d.kind {
@@ -268,7 +367,7 @@ func (tr *truncator) isDeclarationBody(n *sitter.Node, src []byte) bool {
 // length, the reason and true when cand[:k] makes the tree worse.
 func (tr *truncator) errorCut(k int) (int, string, bool) {
 	if !tr.origDone {
-		t := tr.snap.tree.Copy()
+		t := tr.orig.Copy()
 		tr.origErrs = collectErrors(t.RootNode())
 		t.Close()
 		tr.origDone = true

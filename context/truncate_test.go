@@ -80,6 +80,13 @@ func TestTruncateCompletion(t *testing.T) {
 			multiLine: true,
 			want:      "", wantReason: codectx.ReasonClosedBySuffix,
 		},
+		{
+			name: "go closes the calls left open, then the function the suffix closes", lang: "go",
+			src:       "package p\n\nfunc f() {\n\tfoo(bar(‸\n\treturn\n}\n\nfunc g() {}\n",
+			candidate: "x))\n\tbaz()\n}\n\nfunc h() {}\n",
+			multiLine: true,
+			want:      "x))\n\tbaz()", wantReason: codectx.ReasonClosedBySuffix,
+		},
 		// Python.
 		{
 			name: "python continues past the end of the function", lang: "python",

@@ -64,26 +64,54 @@ func randomEdits(r *rand.Rand, text string) ([]codectx.Edit, string) {
 }
 
 // checkSameTree fails when the workspace's snapshot of uri differs from a fresh parse of its
-// text in any node's type, byte range or row/column points.
-func checkSameTree(t *testing.T, ws *codectx.Workspace, uri, lang, step string) {
+// text (see sameTree). It returns whether the text has syntax errors and the trees differed
+// there, which tree-sitter does not rule out.
+func checkSameTree(t *testing.T, ws *codectx.Workspace, uri, lang, step string) (brokenDiff bool) {
 	t.Helper()
 	snap, ok := ws.Snapshot(uri)
 	if !ok {
 		t.Fatalf("%s: %s not open", step, uri)
 	}
-	fresh, err := codectx.NewSnapshot(uri, lang, 0, snap.Text(), 0)
-	if err != nil {
-		t.Fatalf("%s: fresh parse: %v", step, err)
-	}
 	if snap.Stale() {
 		t.Fatalf("%s: stale snapshot with KeystrokeBudget < 0", step)
 	}
-	if got, want := codectx.Nodes(snap), codectx.Nodes(fresh); got != want {
-		t.Fatalf("%s: incremental tree differs from a fresh parse\n%s", step, firstDiff(got, want))
+	msg, broken := sameTree(snap, lang)
+	switch {
+	case msg == "":
+		return false
+	case broken:
+		t.Logf("%s: text with syntax errors, error recovery differs: %s", step, strings.SplitN(msg, "\n", 2)[0])
+		return true
+	}
+	t.Fatalf("%s: %s", step, msg)
+	return false
+}
+
+// sameTree compares snap with a fresh parse of its text and describes the first difference,
+// or returns "". The S-expressions must be equal, and every named node's type, byte range
+// and row/column points. Anonymous tokens are not compared: where a grammar is ambiguous the
+// two parses may differ in them (Go's final "\n" is a terminator token in a fresh parse and
+// trailing whitespace after an incremental one). broken reports that the text has syntax
+// errors: tree-sitter's error recovery is a heuristic search, and an incremental parse of
+// broken text can settle on a different (equally costly) tree than a fresh parse does — the
+// fuzzer found such texts (testdata/fuzz/FuzzIncrementalEdits/07bbaace2171d211). For
+// error-free text the trees must agree. Either way every node must lie in the text.
+func sameTree(snap *codectx.Snapshot, lang string) (msg string, broken bool) {
+	fresh, err := codectx.NewSnapshot(snap.URI(), lang, 0, snap.Text(), 0)
+	if err != nil {
+		return fmt.Sprintf("fresh parse: %v", err), false
+	}
+	broken = strings.Contains(fresh.SExpr(), "ERROR") || strings.Contains(fresh.SExpr(), "MISSING")
+	if !codectx.NodesWithin(snap) {
+		return "a node lies outside the text", false
 	}
 	if got, want := snap.SExpr(), fresh.SExpr(); got != want {
-		t.Fatalf("%s: S-expressions differ", step)
+		return "S-expressions differ\n" + firstDiff(got, want), broken
 	}
+	if got, want := codectx.NamedNodes(snap), codectx.NamedNodes(fresh); got != want {
+		return "incremental tree differs from a fresh parse\n" + firstDiff(got, want), broken
+	}
+	return "", broken
 }
 
 func firstDiff(a, b string) string {
@@ -112,6 +140,7 @@ func TestIncrementalEqualsFullParse(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := rand.New(rand.NewPCG(1, uint64(len(sm.file))))
+			orig := text
 			for i := range steps {
 				edits, next := randomEdits(r, text)
 				if err := ws.Change(uri, int32(i+2), next, edits); err != nil {
@@ -119,6 +148,13 @@ func TestIncrementalEqualsFullParse(t *testing.T) {
 				}
 				text = next
 				checkSameTree(t, ws, uri, sm.lang, fmt.Sprintf("step %d", i))
+			}
+			// Back to the error-free original (one incremental edit): identical again.
+			if err := ws.Change(uri, int32(steps+2), orig, nil); err != nil {
+				t.Fatal(err)
+			}
+			if checkSameTree(t, ws, uri, sm.lang, "restored") {
+				t.Fatal("the restored, error-free text has a different tree")
 			}
 		})
 	}
@@ -348,27 +384,41 @@ func TestParseBudget(t *testing.T) {
 // TestStaleThenBackground makes the keystroke reparse run out of its budget and checks the
 // stale snapshot (right offsets, usable) and the tree the background parse publishes.
 func TestStaleThenBackground(t *testing.T) {
-	src := strings.Repeat(readSample(t, "lru.go"), 20) // ~40 KB
+	src := strings.Repeat(readSample(t, "lru.go"), 4) // ~8 KB
 	ws := codectx.NewWorkspace(codectx.Options{KeystrokeBudget: time.Microsecond, BackgroundDelay: -1})
 	if err := ws.Open("u.go", "go", 1, src); err != nil {
 		t.Fatal(err)
 	}
-	// An unclosed call near the top: error recovery reparses the rest of the file.
+	// An unclosed call near the top: error recovery reparses the rest of the file, far more
+	// than the 1 µs budget allows.
 	at := strings.Index(src, "\treturn &Cache")
-	text := src[:at] + "\tfoo(bar(" + src[at:]
-	if err := ws.Change("u.go", 2, text, []codectx.Edit{{Start: at, End: at, Text: "\tfoo(bar("}}); err != nil {
+	const typed = "\tfoo(bar(\n"
+	text := src[:at] + typed + src[at:]
+	if err := ws.Change("u.go", 2, text, []codectx.Edit{{Start: at, End: at, Text: typed}}); err != nil {
 		t.Fatal(err)
 	}
 	snap, _ := ws.Snapshot("u.go")
-	if snap.Stale() {
-		if !codectx.NodesWithin(snap) {
-			t.Fatal("stale tree has nodes outside the text")
-		}
-		if _, err := ws.Context(snap, at+len("\tfoo(bar("), codectx.ContextOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	} else {
-		t.Log("the reparse fit in 1µs: no stale snapshot to check")
+	if !snap.Stale() {
+		t.Fatal("the reparse fit in 1 µs: no stale snapshot")
+	}
+	if !codectx.NodesWithin(snap) {
+		t.Fatal("stale tree has nodes outside the text")
+	}
+	cursor := at + len(typed) - 1
+	cc, err := ws.Context(snap, cursor, codectx.ContextOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cc.Scopes) == 0 || cc.Scopes[0].Name != "New" {
+		t.Errorf("scopes in the stale snapshot: %+v", cc.Scopes)
+	}
+	// Truncation parses the stale snapshot's text first. The candidate closes both calls
+	// (the document left them open), then the function (which the suffix closes), then
+	// writes another function.
+	cand := "x))\n\tfoo()\n}\n\nfunc z() {}\n"
+	n, reason := codectx.TruncateCompletion(snap, cursor, cand, true)
+	if got := cand[:n]; got != "x))\n\tfoo()" {
+		t.Errorf("TruncateCompletion on a stale snapshot kept %q (%s), want %q", got, reason, "x))\n\tfoo()")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -379,9 +429,8 @@ func TestStaleThenBackground(t *testing.T) {
 	if fresh.Stale() || fresh.Version() != 2 || fresh.Text() != text {
 		t.Fatalf("WaitParsed: stale %v version %d", fresh.Stale(), fresh.Version())
 	}
-	full, _ := codectx.NewSnapshot("u.go", "go", 2, text, 0)
-	if codectx.Nodes(fresh) != codectx.Nodes(full) {
-		t.Fatal("background tree differs from a fresh parse")
+	if msg, broken := sameTree(fresh, "go"); msg != "" && !broken {
+		t.Fatal("background tree: " + msg)
 	}
 	if _, err := ws.WaitParsed(ctx, "nope"); !errors.Is(err, codectx.ErrNotOpen) {
 		t.Errorf("WaitParsed on a closed URI: %v", err)

@@ -20,8 +20,8 @@ var qwen05B = struct{ layers, embd, heads, headsKV, ff, vocab int }{24, 896, 14,
 // syntheticQwen builds a Qwen2.5-Coder-0.5B-shaped qwen2 model with random weights of type
 // typ (Q8_0 or Q4_0) in memory: quants from a cheap generator and every block scale 2^-10
 // (random values, not quantized floats, so that building 500 MB takes a second). layers
-// overrides the block count (0: 24).
-func syntheticQwen(b *testing.B, typ kernels.DType, layers int) *decoder.Model {
+// overrides the block count (0: 24); opts are passed to LoadFile after the thread count.
+func syntheticQwen(b *testing.B, typ kernels.DType, layers int, opts ...decoder.Option) *decoder.Model {
 	b.Helper()
 	sh := qwen05B
 	if layers > 0 {
@@ -93,7 +93,7 @@ func syntheticQwen(b *testing.B, typ kernels.DType, layers int) *decoder.Model {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m, err := decoder.LoadFile(f, decoder.WithThreads(benchThreads()))
+	m, err := decoder.LoadFile(f, append([]decoder.Option{decoder.WithThreads(benchThreads())}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}

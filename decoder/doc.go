@@ -13,7 +13,10 @@
 // names its forward pass, which reads top to bottom like llama.cpp's llm_build_* functions;
 // qwen2 reuses llama's, its differences (QKV biases, NEOX RoPE) being data of its row. All
 // math goes through the small set of functions in ops.go (the seam for another backend);
-// every projection is a [Linear] applied by one helper (the seam for LoRA adapters).
+// every projection is a [Linear] applied by one helper, which also adds the session's LoRA
+// adapters. LoRA (adapter.go; formats in decoder/lora): [Model.LoadAdapter] prepares an
+// adapter once, [Session.SetAdapters] picks the active set and scales per request (unmerged:
+// y = W·x + Σ s·B(A·x)), and [WithMergedLoRA] merges one into the weights at load instead.
 //
 // # Glossary
 //

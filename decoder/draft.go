@@ -23,7 +23,7 @@ const (
 
 // ErrVocabMismatch is wrapped by NewModelDrafter's error when the draft model's vocabulary
 // is not the target's.
-var ErrVocabMismatch = errors.New("draft model vocabulary differs from the target's")
+var ErrVocabMismatch = errors.New("vocabularies differ")
 
 // maxVocabDiff is the most tokens by which the two vocabularies may differ in size (the
 // tail of a padded embedding matrix: Qwen2.5 0.5B has 151936 rows, 7B 152064), as in
@@ -137,25 +137,16 @@ func (d *ModelDrafter) Name() string { return d.name }
 // Session returns the draft model's session.
 func (d *ModelDrafter) Session() *Session { return d.sess }
 
-// Draft implements Drafter: it prefills seq (reusing the session's common prefix; a sequence
-// that does not fit is cut to its recent tokens, at a boundary that moves by a quarter of the
-// context at a time so that prefix reuse keeps working), then chooses up to max tokens one
-// forward pass each, stopping where the draft's top probability is below MinProb. Ids past
-// the target's vocabulary (a padded draft embedding) are never proposed.
+// Draft implements Drafter: it prefills seq (reusing the session's common prefix; see
+// window for a sequence that does not fit), then chooses up to max tokens one forward pass
+// each, stopping where the draft's top probability is below MinProb. Ids past the target's
+// vocabulary (a padded draft embedding) are never proposed.
 func (d *ModelDrafter) Draft(ctx context.Context, seq []int32, max int, sp sample.Params, rng *rand.Rand) (Draft, error) {
 	d.drawn = 0
-	room := d.sess.Cap() - max + 1 // the draft evaluates its first max−1 tokens
-	if room < 1 || len(seq) == 0 {
+	max = min(max, d.reserve())
+	seq = d.window(seq)
+	if len(seq) == 0 || max < 1 {
 		return Draft{}, nil
-	}
-	if len(seq) > room {
-		step := (d.sess.Cap() + 3) / 4
-		cut := len(seq) - room
-		cut = (cut + step - 1) / step * step
-		if cut >= len(seq) {
-			return Draft{}, nil
-		}
-		seq = seq[cut:]
 	}
 	if _, err := d.sess.Prefill(ctx, seq); err != nil {
 		return Draft{}, err
@@ -199,6 +190,38 @@ func (d *ModelDrafter) Draft(ctx context.Context, seq []int32, max int, sp sampl
 	}
 	d.drawn = len(out.Tokens)
 	return out, nil
+}
+
+// Prepare implements Preparer: it evaluates prompt in the draft session (what the first Draft
+// would do), so that Generate counts it as prompt evaluation.
+func (d *ModelDrafter) Prepare(ctx context.Context, prompt []int32) error {
+	d.drawn = 0
+	if seq := d.window(prompt); len(seq) > 0 {
+		_, err := d.sess.Prefill(ctx, seq)
+		return err
+	}
+	return nil
+}
+
+// reserve is the room kept free in the draft session for the drafted tokens: a quarter of its
+// context (drafts are longer only with a context of under 64 tokens).
+func (d *ModelDrafter) reserve() int { return max(1, d.sess.Cap()/4) }
+
+// window returns the recent part of seq that the draft session evaluates: all of it when it
+// fits with reserve() tokens to spare, else its tail, cut at a multiple of reserve() tokens so
+// that the cut moves rarely and prefix reuse keeps working between passes. The draft then
+// sees less context than the target, which costs acceptance, never correctness.
+func (d *ModelDrafter) window(seq []int32) []int32 {
+	step := d.reserve()
+	over := len(seq) + step - d.sess.Cap()
+	if over <= 0 {
+		return seq
+	}
+	cut := (over + step - 1) / step * step
+	if cut >= len(seq) {
+		return nil
+	}
+	return seq[cut:]
 }
 
 // Accept implements Drafter: the session keeps the sequence and the n accepted tokens (those

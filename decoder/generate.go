@@ -196,6 +196,9 @@ func (s *Session) Generate(ctx context.Context, prompt []int32, opts GenerateOpt
 	start := time.Now()
 	reused, err := s.Prefill(ctx, prompt)
 	res.Stats.Reused, res.Stats.Evaluated = reused, len(prompt)-reused
+	if err == nil && opts.Speculative != nil {
+		err = opts.Speculative.prepare(ctx, prompt)
+	}
 	res.Stats.PromptMS = msSince(start)
 	if err != nil {
 		return res, err
@@ -239,6 +242,12 @@ func (g *generator) run(ctx context.Context) error {
 		if !passStart.IsZero() {
 			g.passed(from, k, n, msSince(passStart))
 		}
+		if g.spec != nil {
+			if from >= 0 {
+				g.spec.drafters[from].Accept(n)
+			}
+			g.spec.shadowed(ids[0])
+		}
 		// Emit in order. A stop drops the rest of the pass; the session keeps what a plain
 		// decoding would have fed: the tokens before the stopping one.
 		for j, id := range ids {
@@ -250,9 +259,6 @@ func (g *generator) run(ctx context.Context) error {
 		// Roll back: keep the last chosen token and the accepted draft tokens.
 		if err := s.Truncate(s.Len() - k + n); err != nil {
 			return err
-		}
-		if from >= 0 {
-			g.spec.drafters[from].Accept(n)
 		}
 		last := ids[len(ids)-1]
 

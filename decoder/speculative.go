@@ -55,6 +55,13 @@ type Drafter interface {
 	Accept(n int)
 }
 
+// Preparer is implemented by drafters that evaluate the prompt themselves (a draft model):
+// Generate calls Prepare with the prompt after the target's prefill, so that the cost counts
+// as prompt evaluation (Stats.PromptMS), not as drafting. Errors end generation.
+type Preparer interface {
+	Prepare(ctx context.Context, prompt []int32) error
+}
+
 // Draft is a drafter's proposal.
 type Draft struct {
 	// Tokens are the proposed tokens, in order.
@@ -84,22 +91,44 @@ type SpecOptions struct {
 // Each pass, in order, a drafter is offered a length by the policy and asked for a draft; the
 // first non-empty draft is verified, and a pass with none is a plain decoding step. The policy
 // (adaptive unless SpecOptions.FixedLength):
-//   - the length cap of each drafter grows by 2 after a fully accepted draft and shrinks by 1
-//     otherwise (Hugging Face's "heuristic" assistant-token schedule), within [1, MaxDraft];
-//   - within the cap, the length k maximizes the expected tokens per millisecond,
-//     E(k) / (T(1) + k·(c + c_d)), with E(k) = (1 − α^(k+1)) / (1 − α) the expected tokens of a
-//     pass whose draft tokens are each accepted with probability α (Leviathan et al., eq. 1),
-//     α the drafter's recent acceptance rate, T(1) the measured time of a one-token pass, c
-//     the measured extra time per extra token in a pass and c_d the drafter's measured time
-//     per drafted token; k = 0 (don't use the drafter) when no length beats a plain step;
-//   - acceptance counts decay by 10% per pass, so a drafter left out drifts back to the prior
-//     (α = 1/2) and is tried again.
+//   - the length cap of each drafter starts at 2, grows by 2 after a fully accepted draft and
+//     shrinks by 1 otherwise (Hugging Face's "heuristic" assistant-token schedule), within
+//     [1, MaxDraft];
+//   - within the cap, the length k maximizes the expected time a pass saves against plain
+//     decoding, (E(k) − 1)·T(1) − k·(c + c_d): T(1) is the measured time of a one-token pass,
+//     c the measured extra time per extra token in a pass, c_d the drafter's measured time per
+//     drafted token, and E(k) = 1 + a₁·(1 − a^k)/(1 − a) the expected tokens of a pass whose
+//     first draft token is accepted with probability a₁ and each later one, given the one
+//     before, with probability a (two recent rates, as acceptance comes in runs: a lookup's
+//     match is right for a while or wrong at once; with a₁ = a this is Leviathan et al.'s
+//     eq. 1);
+//   - a call that drafts nothing (a lookup without a match, a draft model below MinProb)
+//     costs its measured time c_e and leaves a plain pass: with e the recent fraction of such
+//     calls, the drafter is used only when (1 − e)·saved(k) − e·c_e > 0;
+//   - the counts behind a₁, a and e lose 10% of their weight at each new observation (recent
+//     behaviour counts), and all counts 2% per pass, so that a drafter left out drifts back to
+//     the prior (a₁ = a = 1/2, no empty calls) and is tried again if that pays; a drafter whose
+//     calls cost under 2% of a pass (prompt lookup) is instead asked for a one-token guess
+//     every pass it is left out, checked against the target's token (shadowGuess), so its a₁
+//     stays measured.
 //
 // A draft model adds its own stop: it ends a draft at a token whose probability is below its
 // MinProb (ModelDrafterOptions).
 type Speculator struct {
 	drafters []Drafter
 	pol      policy
+	shadows  []shadowGuess // this pass's guesses of cheap drafters the policy left out
+}
+
+// shadowGuess is the next token a left-out drafter would have proposed. A drafter whose
+// calls cost next to nothing (prompt lookup) is asked for one token even when the policy
+// leaves it out, and the guess is compared with the target's token after the pass: its
+// acceptance rate keeps being measured for free, so that it is used again as soon as it would
+// pay (otherwise a drafter left out for a while would only be tried again at the prior's
+// rate, which a costly verification may never find worth it).
+type shadowGuess struct {
+	i   int
+	tok int32
 }
 
 // NewSpeculator returns a Speculator over drafters, in order of preference (e.g. prompt
@@ -112,7 +141,7 @@ func NewSpeculator(opts SpecOptions, drafters ...Drafter) *Speculator {
 	}
 	sp := &Speculator{drafters: drafters, pol: policy{fixed: opts.FixedLength, maxDraft: maxDraft}}
 	for range drafters {
-		sp.pol.ds = append(sp.pol.ds, drafterState{capK: min(4, maxDraft)})
+		sp.pol.ds = append(sp.pol.ds, drafterState{capK: min(initialCap, maxDraft)})
 	}
 	return sp
 }
@@ -120,12 +149,30 @@ func NewSpeculator(opts SpecOptions, drafters ...Drafter) *Speculator {
 // Drafters returns the drafters in order of preference.
 func (sp *Speculator) Drafters() []Drafter { return sp.drafters }
 
+// prepare lets the drafters that evaluate the prompt do it.
+func (sp *Speculator) prepare(ctx context.Context, prompt []int32) error {
+	for _, d := range sp.drafters {
+		if p, ok := d.(Preparer); ok {
+			if err := p.Prepare(ctx, prompt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // draft asks the drafters in order for a proposal of the length the policy allows, at most
 // budget tokens. It returns the draft and the index of its drafter, or an empty draft and −1.
 func (sp *Speculator) draft(ctx context.Context, seq []int32, budget int, smp sample.Params, rng *rand.Rand, st *Stats) (Draft, int, error) {
+	sp.shadows = sp.shadows[:0]
 	for i, d := range sp.drafters {
 		k := sp.pol.length(i, budget)
 		if k == 0 {
+			if budget > 0 && sp.pol.cheap(i) {
+				if err := sp.shadow(ctx, i, seq, smp, rng, st); err != nil {
+					return Draft{}, -1, err
+				}
+			}
 			continue
 		}
 		t0 := time.Now()
@@ -139,12 +186,47 @@ func (sp *Speculator) draft(ctx context.Context, seq []int32, budget int, smp sa
 		if len(dr.Tokens) > k { // a drafter bug must not overrun the budget
 			dr.Tokens = dr.Tokens[:k]
 		}
-		if len(dr.Tokens) > 0 {
-			sp.pol.drafted(i, len(dr.Tokens), ms)
-			return dr, i, nil
+		if len(dr.Tokens) == 0 {
+			sp.pol.declined(i, ms)
+			continue
 		}
+		sp.pol.drafted(i, len(dr.Tokens), ms)
+		return dr, i, nil
 	}
 	return Draft{}, -1, nil
+}
+
+// shadow asks drafter i for a one-token guess (see shadowGuess).
+func (sp *Speculator) shadow(ctx context.Context, i int, seq []int32, smp sample.Params, rng *rand.Rand, st *Stats) error {
+	d := sp.drafters[i]
+	t0 := time.Now()
+	dr, err := d.Draft(ctx, seq, 1, smp, rng)
+	ms := msSince(t0)
+	st.DraftMS += ms
+	st.drafter(d.Name()).MS += ms
+	if err != nil {
+		return err
+	}
+	if len(dr.Tokens) == 0 {
+		sp.pol.declined(i, ms)
+		return nil
+	}
+	sp.pol.ds[i].call(false) // no time: shadow calls are cheap by definition
+	sp.shadows = append(sp.shadows, shadowGuess{i, dr.Tokens[0]})
+	return nil
+}
+
+// shadowed compares the pass's shadow guesses with the target's token tok.
+func (sp *Speculator) shadowed(tok int32) {
+	for _, g := range sp.shadows {
+		sp.pol.ds[g.i].first(g.tok == tok)
+		n := 0
+		if g.tok == tok {
+			n = 1
+		}
+		sp.drafters[g.i].Accept(n)
+	}
+	sp.shadows = sp.shadows[:0]
 }
 
 // verify returns the tokens of a pass: the longest prefix of the draft that the target
@@ -238,19 +320,56 @@ type policy struct {
 }
 
 const (
+	// initialCap is a drafter's first length cap: short, because the first speculative
+	// pass also measures what an extra token of a pass costs, and on a compute-bound CPU that
+	// is nearly a full pass.
+	initialCap   = 2
 	refreshPlain = 64   // passes between remeasurements of a plain pass
-	acceptDecay  = 0.9  // per-pass decay of the acceptance counts
+	countDecay   = 0.9  // decay of a drafter's counts at each new observation of them
+	passDecay    = 0.98 // decay of every count at each pass: back to the prior if unobserved
 	ewmaWeight   = 0.25 // weight of a new measurement in an ewma
 )
 
 // drafterState is what the policy knows of one drafter.
 type drafterState struct {
-	capK      int     // length cap: +2 after a fully accepted draft, −1 otherwise
-	acc, seen float64 // decayed counts of accepted and of verified draft tokens
-	msPerTok  ewma    // drafting time per drafted token
+	capK int // length cap: +2 after a fully accepted draft, −1 otherwise
+	// Decayed counts of verified draft tokens and of the accepted ones among them: at the
+	// first position (1), and at later positions reached after an accepted token (R).
+	acc1, seen1, accR, seenR float64
+	calls, empties           float64 // decayed counts of Draft calls and of empty drafts among them
+	msPerTok                 ewma    // drafting time per drafted token
+	msEmpty                  ewma    // time of a call that drafted nothing
 }
 
-// ewma is an exponentially weighted moving average; the first value sets it.
+// call records a Draft call, empty or not.
+func (st *drafterState) call(empty bool) {
+	st.calls, st.empties = st.calls*countDecay+1, st.empties*countDecay
+	if empty {
+		st.empties++
+	}
+}
+
+// first records the outcome of a verified (or shadow) first draft token.
+func (st *drafterState) first(accepted bool) {
+	st.acc1, st.seen1 = st.acc1*countDecay, st.seen1*countDecay+1
+	if accepted {
+		st.acc1++
+	}
+}
+
+// expected returns E(k) − 1, the expected accepted draft tokens of a draft of k tokens.
+func (st *drafterState) expected(k int) float64 {
+	a1 := (st.acc1 + 1) / (st.seen1 + 2)
+	a := (st.accR + 1) / (st.seenR + 2)
+	if a >= 1 {
+		return a1 * float64(k)
+	}
+	return a1 * (1 - math.Pow(a, float64(k))) / (1 - a)
+}
+
+// ewma is an exponentially weighted moving average; the first value sets it. A value more
+// than 3 times away from the average counts as 3 times (a pass that the scheduler preempted,
+// a garbage collection) so that one outlier moves it by at most a factor of 1.5.
 type ewma struct {
 	v  float64
 	ok bool
@@ -260,6 +379,9 @@ func (e *ewma) add(x float64) {
 	if !e.ok {
 		e.v, e.ok = x, true
 		return
+	}
+	if e.v > 0 {
+		x = min(max(x, e.v/3), 3*e.v)
 	}
 	e.v += ewmaWeight * (x - e.v)
 }
@@ -276,30 +398,50 @@ func (p *policy) length(i, budget int) int {
 		return 0 // measure a plain pass first
 	}
 	st := &p.ds[i]
-	alpha := (st.acc + 1) / (st.seen + 2)
-	t1, c, cd := p.pass1.v, p.perToken.v, st.msPerTok.v // unmeasured costs are 0: try, then measure
-	best, bestK := 1/t1, 0
+	// Unmeasured costs are 0: try, then measure.
+	t1, c, cd, ce := p.pass1.v, p.perToken.v, st.msPerTok.v, st.msEmpty.v
+	best, bestK := 0.0, 0
 	for k := 1; k <= min(budget, st.capK); k++ {
-		e := float64(k + 1)
-		if alpha < 1 {
-			e = (1 - math.Pow(alpha, float64(k+1))) / (1 - alpha)
+		if saved := st.expected(k)*t1 - float64(k)*(c+cd); saved > best {
+			best, bestK = saved, k
 		}
-		if rate := e / (t1 + float64(k)*(c+cd)); rate > best {
-			best, bestK = rate, k
-		}
+	}
+	e := st.empties / (st.calls + 1) // chance that the call drafts nothing
+	if (1-e)*best-e*ce <= 0 {
+		return 0
 	}
 	return bestK
 }
 
+// cheap reports whether a call of drafter i costs under 2% of a plain pass (measured).
+func (p *policy) cheap(i int) bool {
+	st := &p.ds[i]
+	if !p.pass1.ok || !st.msPerTok.ok && !st.msEmpty.ok {
+		return false
+	}
+	return max(st.msPerTok.v, st.msEmpty.v) < 0.02*p.pass1.v
+}
+
 // drafted records the cost of a draft of k tokens by drafter i.
-func (p *policy) drafted(i, k int, ms float64) { p.ds[i].msPerTok.add(ms / float64(k)) }
+func (p *policy) drafted(i, k int, ms float64) {
+	p.ds[i].call(false)
+	p.ds[i].msPerTok.add(ms / float64(k))
+}
+
+// declined records a call of drafter i that took ms and drafted nothing.
+func (p *policy) declined(i int, ms float64) {
+	p.ds[i].call(true)
+	p.ds[i].msEmpty.add(ms)
+}
 
 // passed records a pass over 1+k tokens that took ms (forward pass and verification), in
 // which n of the k tokens drafted by drafter i (−1: none) were accepted.
 func (p *policy) passed(i, k, n int, ms float64) {
 	for j := range p.ds {
-		p.ds[j].acc *= acceptDecay
-		p.ds[j].seen *= acceptDecay
+		st := &p.ds[j]
+		st.acc1, st.seen1 = st.acc1*passDecay, st.seen1*passDecay
+		st.accR, st.seenR = st.accR*passDecay, st.seenR*passDecay
+		st.calls, st.empties = st.calls*passDecay, st.empties*passDecay
 	}
 	if k == 0 {
 		p.pass1.add(ms)
@@ -311,8 +453,10 @@ func (p *policy) passed(i, k, n int, ms float64) {
 		p.perToken.add(max(0, ms-p.pass1.v) / float64(k))
 	}
 	st := &p.ds[i]
-	st.acc += float64(n)
-	st.seen += float64(min(n+1, k))
+	st.first(n > 0)
+	if m := min(n, k-1); m > 0 { // positions 2…min(n+1, k) were verified
+		st.accR, st.seenR = st.accR*countDecay+float64(n-1), st.seenR*countDecay+float64(m)
+	}
 	if n == k {
 		st.capK = min(p.maxDraft, st.capK+2)
 	} else {

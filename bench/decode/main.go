@@ -5,7 +5,9 @@
 // llmls and for llama.cpp (the npm package node-llama-cpp, tools/peers/llama-bench.mjs) in the
 // same run with the same threads, alternating the two (A B A B …) and reporting medians; and it
 // relates decode speed to the memory-bandwidth roofline: weight bytes read per token ÷ read
-// bandwidth measured in the same run.
+// bandwidth measured in the same run (probed right after every timed rep, since other load on the
+// machine changes it; decode/roof is the median over reps of tokens/s × bytes ÷ that rep's
+// bandwidth).
 //
 // Usage:
 //
@@ -106,6 +108,9 @@ type resultRow struct {
 	weightBytes    int64
 	peerInfo       string
 	llmlsRaw, pRaw []timing
+	// Per-rep decode roofline fractions: tokens/s × weight bytes ÷ the bandwidth probed right
+	// after that rep (the machine's load changes between reps; a probe per rep tracks it).
+	llmlsRoof, peerRoof []float64
 }
 
 func benchType(path string, t kernels.DType, kv kernels.DType, threads, reps, prompt, gen int, peer string, noPeer bool) (resultRow, error) {
@@ -117,7 +122,15 @@ func benchType(path string, t kernels.DType, kv kernels.DType, threads, reps, pr
 	}
 	defer r.Close()
 	toks := promptTokens(prompt, 1)
-	bw := bandwidthGBs(1<<30, threads, 3)
+	var bws []float64
+	probe := func() float64 {
+		bw := bandwidthGBs(512<<20, threads, 2)
+		bws = append(bws, bw)
+		return bw
+	}
+	roof := func(g timing, bw float64) float64 {
+		return tps(gen, g.GenMS) * float64(row.weightBytes) / (bw * 1e9)
+	}
 	for i := 0; i < reps; i++ {
 		if !noPeer {
 			pt, info, err := runPeer(peer, path, threads, prompt, gen)
@@ -126,17 +139,20 @@ func benchType(path string, t kernels.DType, kv kernels.DType, threads, reps, pr
 			}
 			row.pRaw = append(row.pRaw, pt)
 			row.peerInfo = info
-			fmt.Fprintf(os.Stderr, "%v rep %d llama.cpp: prompt %.1f tok/s, decode %.2f tok/s\n", t, i, tps(prompt, pt.PromptMS), tps(gen, pt.GenMS))
+			bw := probe()
+			row.peerRoof = append(row.peerRoof, roof(pt, bw))
+			fmt.Fprintf(os.Stderr, "%v rep %d llama.cpp: prompt %.1f tok/s, decode %.2f tok/s, bandwidth %.1f GB/s\n", t, i, tps(prompt, pt.PromptMS), tps(gen, pt.GenMS), bw)
 		}
 		lt, err := r.rep(toks, gen)
 		if err != nil {
 			return row, fmt.Errorf("bench: llmls: %w", err)
 		}
 		row.llmlsRaw = append(row.llmlsRaw, lt)
-		fmt.Fprintf(os.Stderr, "%v rep %d llmls:     prompt %.1f tok/s, decode %.2f tok/s\n", t, i, tps(prompt, lt.PromptMS), tps(gen, lt.GenMS))
+		bw := probe()
+		row.llmlsRoof = append(row.llmlsRoof, roof(lt, bw))
+		fmt.Fprintf(os.Stderr, "%v rep %d llmls:     prompt %.1f tok/s, decode %.2f tok/s, bandwidth %.1f GB/s\n", t, i, tps(prompt, lt.PromptMS), tps(gen, lt.GenMS), bw)
 	}
-	bw = max(bw, bandwidthGBs(1<<30, threads, 3))
-	row.bandwidthGBs = bw
+	row.bandwidthGBs = med(bws)
 	row.llmls = median(row.llmlsRaw)
 	if len(row.pRaw) > 0 {
 		row.peer, row.peerOK = median(row.pRaw), true
@@ -170,15 +186,15 @@ func printTable(w *os.File, rows []resultRow, threads, prompt, gen int) {
 	fmt.Fprintf(w, "%-5s %-7s %14s %14s %13s\n", "type", "engine", "prompt tok/s", "decode tok/s", "decode/roof")
 	for _, r := range rows {
 		roof := r.bandwidthGBs * 1e9 / float64(r.weightBytes) // tokens/s if every weight byte streamed at the measured bandwidth
-		line := func(engine string, t timing) {
-			fmt.Fprintf(w, "%-5v %-7s %14.1f %14.2f %13.2f\n", r.typ, engine, tps(prompt, t.PromptMS), tps(gen, t.GenMS), tps(gen, t.GenMS)/roof)
+		line := func(engine string, t timing, fr []float64) {
+			fmt.Fprintf(w, "%-5v %-7s %14.1f %14.2f %13.2f\n", r.typ, engine, tps(prompt, t.PromptMS), tps(gen, t.GenMS), med(append([]float64(nil), fr...)))
 		}
-		line("llmls", r.llmls)
+		line("llmls", r.llmls, r.llmlsRoof)
 		if r.peerOK {
-			line("llama", r.peer)
+			line("llama", r.peer, r.peerRoof)
 			fmt.Fprintf(w, "%-5v %-7s %13.2fx %13.2fx\n", r.typ, "ratio", r.peer.PromptMS/r.llmls.PromptMS, r.peer.GenMS/r.llmls.GenMS)
 		}
-		fmt.Fprintf(w, "%-5v roofline: %.1f MB of weights per token, %.1f GB/s measured → %.1f tok/s\n", r.typ, float64(r.weightBytes)/1e6, r.bandwidthGBs, roof)
+		fmt.Fprintf(w, "%-5v roofline: %.1f MB of weights per token; read bandwidth probed after each rep, median %.1f GB/s → %.1f tok/s\n", r.typ, float64(r.weightBytes)/1e6, r.bandwidthGBs, roof)
 	}
 	if len(rows) > 0 && rows[0].peerInfo != "" {
 		fmt.Fprintf(w, "llama.cpp: node-llama-cpp 3.21.1, %s\n", strings.TrimSpace(rows[0].peerInfo))

@@ -130,7 +130,11 @@ func TestEndToEnd(t *testing.T) {
 	t.Logf("completion items: %+v", items)
 
 	// A cancelled request answers RequestCancelled (the 40 ms debounce leaves time to cancel).
-	p, err := c.StartInlineCompletion(ctx, uri, uint32(lenLine), 8, completion.Automatic)
+	// It is for a new position: the answer for the old one is cached and would come back at once.
+	if err := c.DidChange(ctx, uri, 3, lsptest.Replace(uint32(lenLine), 8, uint32(lenLine), 8, "len(")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.StartInlineCompletion(ctx, uri, uint32(lenLine), 12, completion.Automatic)
 	if err != nil {
 		t.Fatal(err)
 	}

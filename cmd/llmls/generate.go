@@ -11,6 +11,7 @@ import (
 
 	"github.com/llmls/llmls/decoder"
 	"github.com/llmls/llmls/decoder/gguf"
+	"github.com/llmls/llmls/decoder/lora"
 	"github.com/llmls/llmls/decoder/sample"
 	"github.com/llmls/llmls/tokenizer"
 )
@@ -29,6 +30,14 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	ids := fs.Bool("ids", false, "print token ids instead of text")
 	specials := fs.Bool("specials", true, "parse control-token strings such as <|fim_prefix|> in PROMPT")
 	ctxLen := fs.Int("ctx", 0, "KV cache size in tokens (default: the model's, at most 4096)")
+	var loraSpecs []string
+	fs.Func("lora", "LoRA adapter `PATH[:SCALE]` (PEFT folder or GGUF adapter, applied unmerged; repeatable)", func(spec string) error {
+		_, _, err := lora.ParseSpec(spec)
+		loraSpecs = append(loraSpecs, spec)
+		return err
+	})
+	var sf specFlags
+	sf.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return usageErr("%v", err)
 	}
@@ -56,6 +65,9 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	if err != nil {
 		return err
 	}
+	if err := applyLoRA(m, sess, loraSpecs); err != nil {
+		return err
+	}
 	dec := m.Tokenizer.NewStreamDecoder()
 	var printed []string
 	opts := decoder.GenerateOptions{
@@ -73,6 +85,12 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		opts.Sampling = sample.Params{Temperature: float32(*temp), TopK: *topK, TopP: float32(*topP), MinP: float32(*minP)}
 		opts.Rand = rand.New(rand.NewPCG(*seed, 0))
 	}
+	spec, closeDraft, err := sf.speculator(m, *ctxLen, mf.threads)
+	if err != nil {
+		return err
+	}
+	defer closeDraft()
+	opts.Speculative = spec
 	res, err := sess.Generate(ctx, toks, opts)
 	if *ids {
 		fmt.Fprintln(stdout, strings.Join(printed, " "))
@@ -83,7 +101,25 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	st := res.Stats
 	fmt.Fprintf(stderr, "prompt: %d tokens in %.1f ms (%.1f tokens/s); generated: %d tokens in %.1f ms (%.1f tokens/s); stop: %s\n",
 		st.Evaluated, st.PromptMS, st.PromptTokensPerSecond(), st.Generated, st.GenerateMS, st.GenerateTokensPerSecond(), res.Reason)
+	if spec != nil {
+		printSpecStats(stderr, st)
+	}
 	return err
+}
+
+// applyLoRA loads the --lora adapters (PATH[:SCALE], already checked) onto m and activates
+// them, unmerged, in sess.
+func applyLoRA(m *decoder.Model, sess *decoder.Session, specs []string) error {
+	var set []decoder.ActiveAdapter
+	for _, spec := range specs {
+		path, scale, _ := lora.ParseSpec(spec)
+		ad, err := m.LoadAdapter(path)
+		if err != nil {
+			return err
+		}
+		set = append(set, decoder.ActiveAdapter{Adapter: ad, Scale: scale})
+	}
+	return sess.SetAdapters(set)
 }
 
 func runTokenize(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -151,6 +187,7 @@ func openTokenizer(path string) (*tokenizer.Tokenizer, func(), error) {
 func runInspect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	base := fs.String("model", "", "base GGUF model: for a LoRA ADAPTER, also check that it fits this model")
 	if err := fs.Parse(args); err != nil {
 		return usageErr("%v", err)
 	}
@@ -159,6 +196,9 @@ func runInspect(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	}
 	if _, err := os.Stat(fs.Arg(0)); err != nil {
 		return err
+	}
+	if lora.IsAdapter(fs.Arg(0)) {
+		return lora.Inspect(stdout, fs.Arg(0), *base)
 	}
 	f, err := gguf.Open(fs.Arg(0))
 	if err != nil {

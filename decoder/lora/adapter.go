@@ -28,7 +28,7 @@ type Info struct {
 	Arch      string   // GGUF general.architecture; "" for PEFT, which names no architecture
 	BaseModel string   // PEFT base_model_name_or_path, GGUF general.basename or general.name; may be ""
 	Alpha     float32  // lora_alpha / adapter.lora.alpha (a GGUF adapter without it: 0, scale 1)
-	Rank      int      // PEFT r; GGUF: the largest tensor rank (ranks may differ per tensor)
+	Rank      int      // the largest rank: PEFT r (or a larger rank_pattern value); GGUF: of the tensors
 	RSLoRA    bool     // PEFT use_rslora: scaling alpha/√rank instead of alpha/rank
 	Targets   []string // adapted modules in PEFT spelling ("q_proj", …, "lm_head"), forward-pass order
 	Layers    []int    // adapted blocks, ascending
@@ -64,11 +64,11 @@ type Adapter struct {
 // Read reads the adapter at path: a PEFT folder (or a file in it), or a GGUF adapter. It
 // checks the file (shapes, ranks, finite values) but not the base model: call Fit before
 // using the values, since a PEFT adapter's q/k rows depend on it. Errors: *Error (kinds
-// ErrFormat, ErrUnsupported), *os.PathError.
+// ErrFormat, ErrUnsupported), or a wrapped *fs.PathError for a missing or unreadable file.
 func Read(path string) (*Adapter, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lora: %w", err)
 	}
 	var a *Adapter
 	switch {

@@ -17,7 +17,7 @@ func ParseSafetensorsForTest(data []byte) ([]STTensor, error) {
 	ts, _, err := parseSafetensors(data, "fuzz.safetensors")
 	out := make([]STTensor, len(ts))
 	for i, t := range ts {
-		out[i] = STTensor{t.Name, t.DType, t.Shape, t.Data, t.Begin}
+		out[i] = STTensor(t)
 	}
 	return out, err
 }

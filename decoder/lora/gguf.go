@@ -31,7 +31,7 @@ func readGGUF(path string) (*Adapter, error) {
 	if err != nil {
 		var pe *fs.PathError // a missing or unreadable file: pass it on as it is
 		if errors.As(err, &pe) {
-			return nil, err
+			return nil, fmt.Errorf("lora: %w", err)
 		}
 		return nil, &Error{File: path, Offset: -1, Msg: "not a readable GGUF file", Kind: ErrFormat, Err: err}
 	}

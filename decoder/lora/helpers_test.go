@@ -127,7 +127,7 @@ type peftSpec struct {
 
 func defaultPEFTConfig(rank int) map[string]any {
 	return map[string]any{"peft_type": "LORA", "r": rank, "lora_alpha": 2 * rank, "use_rslora": false,
-		"target_modules": []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"},
+		"target_modules":          []string{"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"},
 		"base_model_name_or_path": "synthetic", "bias": "none", "rank_pattern": map[string]any{}, "alpha_pattern": map[string]any{}}
 }
 

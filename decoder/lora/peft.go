@@ -53,7 +53,7 @@ func readPEFT(dir string) (*Adapter, error) {
 	cfgPath := filepath.Join(dir, peftConfigName)
 	cfgBytes, err := os.ReadFile(cfgPath)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lora: PEFT adapter: %w", err)
 	}
 	cfg, rankPat, alphaPat, err := parsePEFTConfig(cfgBytes, cfgPath)
 	if err != nil {
@@ -68,7 +68,7 @@ func readPEFT(dir string) (*Adapter, error) {
 		}
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("lora: PEFT adapter: %w", err)
 	}
 	a, err := parsePEFT(cfg, rankPat, alphaPat, data, wPath)
 	if err != nil {

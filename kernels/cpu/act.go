@@ -35,6 +35,12 @@ type acts struct {
 	f    []float32
 	xu   []uint8 // panel activations: qs+128 (Q4_0 panels)
 	x16  []int16 // panel activations: qs as int16 (Q8_0 panels)
+
+	// Pair-arranged copy for the one-token Q4_0 kernel (see q4Pairs); pairsOK when filled.
+	pq      []int8
+	pcorr   []int32
+	pdx     []float32
+	pairsOK bool
 }
 
 // partner returns the vec_dot partner type of weight type t (ggml-cpu.c type_traits_cpu
@@ -61,6 +67,7 @@ func grow[T any](s []T, n int) []T {
 // reset sizes a for nTokens rows of cols elements of partner kind k, reusing its buffers.
 func (a *acts) reset(k kernels.DType, cols, nTokens int) {
 	a.kind, a.cols, a.n = k, cols, nTokens
+	a.pairsOK = false
 	total := cols * nTokens
 	switch k {
 	case kernels.Q8_0, kernels.Q8_1:

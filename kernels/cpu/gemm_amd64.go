@@ -120,3 +120,14 @@ func gemvQ8_0(dst *float32, rows int, w *byte, rb int, nb int, x *int8, xd *floa
 
 //go:noescape
 func gemvQ4_0(dst *float32, rows int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int32, tab *float32)
+
+//go:noescape
+func gemmQ5_Kx1x1(dst *float32, ldd int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int16, tab *float32)
+
+//go:noescape
+func gemmQ5_Kx1x2(dst *float32, ldd int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int16, tab *float32)
+
+// gemvQ4_0P ≡ gemvQ4_0PGeneric (gemm.go).
+//
+//go:noescape
+func gemvQ4_0P(dst *float32, rows int, w *byte, rb int, nb int, xq *int8, corr *int32, dx *float32, x *int8, xd *float32, xs *int32, tab *float32)

@@ -5086,6 +5086,40 @@ DATA mask03<>+30(SB)/1, $0x03
 DATA mask03<>+31(SB)/1, $0x03
 GLOBL mask03<>(SB), RODATA|NOPTR, $32
 
+DATA mask01<>+0(SB)/1, $0x01
+DATA mask01<>+1(SB)/1, $0x01
+DATA mask01<>+2(SB)/1, $0x01
+DATA mask01<>+3(SB)/1, $0x01
+DATA mask01<>+4(SB)/1, $0x01
+DATA mask01<>+5(SB)/1, $0x01
+DATA mask01<>+6(SB)/1, $0x01
+DATA mask01<>+7(SB)/1, $0x01
+DATA mask01<>+8(SB)/1, $0x01
+DATA mask01<>+9(SB)/1, $0x01
+DATA mask01<>+10(SB)/1, $0x01
+DATA mask01<>+11(SB)/1, $0x01
+DATA mask01<>+12(SB)/1, $0x01
+DATA mask01<>+13(SB)/1, $0x01
+DATA mask01<>+14(SB)/1, $0x01
+DATA mask01<>+15(SB)/1, $0x01
+DATA mask01<>+16(SB)/1, $0x01
+DATA mask01<>+17(SB)/1, $0x01
+DATA mask01<>+18(SB)/1, $0x01
+DATA mask01<>+19(SB)/1, $0x01
+DATA mask01<>+20(SB)/1, $0x01
+DATA mask01<>+21(SB)/1, $0x01
+DATA mask01<>+22(SB)/1, $0x01
+DATA mask01<>+23(SB)/1, $0x01
+DATA mask01<>+24(SB)/1, $0x01
+DATA mask01<>+25(SB)/1, $0x01
+DATA mask01<>+26(SB)/1, $0x01
+DATA mask01<>+27(SB)/1, $0x01
+DATA mask01<>+28(SB)/1, $0x01
+DATA mask01<>+29(SB)/1, $0x01
+DATA mask01<>+30(SB)/1, $0x01
+DATA mask01<>+31(SB)/1, $0x01
+GLOBL mask01<>(SB), RODATA|NOPTR, $32
+
 // func gemmQ4_Kx1x1(dst *float32, ldd int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int16, tab *float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·gemmQ4_Kx1x1(SB), NOSPLIT, $0-72
@@ -5192,6 +5226,164 @@ gemmQ4_Kx1x1_block:
 	ADDQ         $0x20, SI
 	DECQ         CX
 	JNZ          gemmQ4_Kx1x1_block
+	MOVQ         dst+0(FP), AX
+	MOVQ         ldd+8(FP), CX
+	SHLQ         $0x02, CX
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	VZEROUPPER
+	RET
+
+// func gemmQ5_Kx1x1(dst *float32, ldd int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int16, tab *float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·gemmQ5_Kx1x1(SB), NOSPLIT, $0-72
+	MOVQ   w+16(FP), AX
+	MOVQ   nb+32(FP), CX
+	MOVQ   x+40(FP), DX
+	MOVQ   xd+48(FP), BX
+	MOVQ   xs+56(FP), SI
+	VXORPS Y0, Y0, Y0
+
+gemmQ5_Kx1x1_block:
+	MOVL         4(AX), DI
+	MOVL         8(AX), R8
+	MOVL         12(AX), R9
+	MOVL         R9, R10
+	SHRL         $0x04, R10
+	ANDL         $0x0f0f0f0f, R10
+	MOVL         R8, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, R10
+	ANDL         $0x3f3f3f3f, R8
+	ANDL         $0x0f0f0f0f, R9
+	MOVL         DI, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, R9
+	ANDL         $0x3f3f3f3f, DI
+	VMOVD        DI, X1
+	VPINSRD      $0x01, R9, X1, X1
+	VPINSRD      $0x02, R8, X1, X1
+	VPINSRD      $0x03, R10, X1, X1
+	VPMOVZXBW    X1, Y1
+	VPERMQ       $0x44, Y1, Y2
+	VEXTRACTI128 $0x01, Y1, X1
+	VMOVDQU      48(AX), Y3
+	VPAND        mask0f<>+0(SB), Y3, Y4
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        mask0f<>+0(SB), Y3, Y3
+	VMOVDQU      16(AX), Y5
+	VPAND        mask01<>+0(SB), Y5, Y5
+	VPSLLW       $0x04, Y5, Y5
+	VPOR         Y5, Y4, Y4
+	VMOVDQU      16(AX), Y5
+	VPSRLW       $0x01, Y5, Y5
+	VPAND        mask01<>+0(SB), Y5, Y5
+	VPSLLW       $0x04, Y5, Y5
+	VPOR         Y5, Y3, Y3
+	VPSHUFB      shufk0<>+0(SB), Y2, Y5
+	VPSHUFB      shufk1<>+0(SB), Y2, Y6
+	VPMADDUBSW   (DX), Y4, Y4
+	VPMADDWD     Y5, Y4, Y4
+	VPMADDUBSW   32(DX), Y3, Y3
+	VPMADDWD     Y6, Y3, Y3
+	VPADDD       Y3, Y4, Y4
+	VMOVDQU      80(AX), Y3
+	VPAND        mask0f<>+0(SB), Y3, Y5
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        mask0f<>+0(SB), Y3, Y3
+	VMOVDQU      16(AX), Y6
+	VPSRLW       $0x02, Y6, Y6
+	VPAND        mask01<>+0(SB), Y6, Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VMOVDQU      16(AX), Y6
+	VPSRLW       $0x03, Y6, Y6
+	VPAND        mask01<>+0(SB), Y6, Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPOR         Y6, Y3, Y3
+	VPSHUFB      shufk2<>+0(SB), Y2, Y6
+	VPSHUFB      shufk3<>+0(SB), Y2, Y7
+	VPMADDUBSW   64(DX), Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPMADDUBSW   96(DX), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y5, Y5
+	VPADDD       Y5, Y4, Y4
+	VMOVDQU      112(AX), Y3
+	VPAND        mask0f<>+0(SB), Y3, Y5
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        mask0f<>+0(SB), Y3, Y3
+	VMOVDQU      16(AX), Y6
+	VPSRLW       $0x04, Y6, Y6
+	VPAND        mask01<>+0(SB), Y6, Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VMOVDQU      16(AX), Y6
+	VPSRLW       $0x05, Y6, Y6
+	VPAND        mask01<>+0(SB), Y6, Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPOR         Y6, Y3, Y3
+	VPSHUFB      shufk4<>+0(SB), Y2, Y6
+	VPSHUFB      shufk5<>+0(SB), Y2, Y7
+	VPMADDUBSW   128(DX), Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPMADDUBSW   160(DX), Y3, Y3
+	VPMADDWD     Y7, Y3, Y3
+	VPADDD       Y3, Y5, Y5
+	VPADDD       Y5, Y4, Y4
+	VMOVDQU      144(AX), Y3
+	VPAND        mask0f<>+0(SB), Y3, Y5
+	VPSRLW       $0x04, Y3, Y3
+	VPAND        mask0f<>+0(SB), Y3, Y3
+	VMOVDQU      16(AX), Y6
+	VPSRLW       $0x06, Y6, Y6
+	VPAND        mask01<>+0(SB), Y6, Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VMOVDQU      16(AX), Y6
+	VPSRLW       $0x07, Y6, Y6
+	VPAND        mask01<>+0(SB), Y6, Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPOR         Y6, Y3, Y3
+	VPSHUFB      shufk6<>+0(SB), Y2, Y6
+	VPSHUFB      shufk7<>+0(SB), Y2, Y2
+	VPMADDUBSW   192(DX), Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPMADDUBSW   224(DX), Y3, Y3
+	VPMADDWD     Y2, Y3, Y3
+	VPADDD       Y3, Y5, Y5
+	VPADDD       Y5, Y4, Y4
+	MOVQ         tab+64(FP), DI
+	MOVWLZX      (AX), R8
+	VBROADCASTSS (DI)(R8*4), Y2
+	MOVWLZX      2(AX), R8
+	VBROADCASTSS (DI)(R8*4), Y3
+	VBROADCASTSS (BX), Y5
+	VMULPS       Y5, Y2, Y2
+	VCVTDQ2PS    Y4, Y4
+	VFMADD231PS  Y2, Y4, Y0
+	VMOVDQU      (SI), Y4
+	VEXTRACTI128 $0x01, Y4, X2
+	VPHADDW      X2, X4, X4
+	VPMADDWD     X1, X4, X4
+	VCVTDQ2PS    Y4, Y4
+	VMULPS       Y5, Y3, Y2
+	VFNMADD231PS Y2, Y4, Y0
+	ADDQ         $0x000000b0, AX
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x20, SI
+	DECQ         CX
+	JNZ          gemmQ5_Kx1x1_block
 	MOVQ         dst+0(FP), AX
 	MOVQ         ldd+8(FP), CX
 	SHLQ         $0x02, CX
@@ -5482,6 +5674,210 @@ gemmQ4_Kx1x2_block:
 	ADDQ         $0x20, SI
 	DECQ         CX
 	JNZ          gemmQ4_Kx1x2_block
+	MOVQ         dst+0(FP), AX
+	MOVQ         ldd+8(FP), CX
+	SHLQ         $0x02, CX
+	VEXTRACTF128 $0x01, Y0, X2
+	VADDPS       X2, X0, X0
+	VMOVHLPS     X0, X0, X2
+	VADDPS       X2, X0, X0
+	VMOVSHDUP    X0, X2
+	VADDSS       X2, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         CX, AX
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VMOVSS       X1, (AX)
+	VZEROUPPER
+	RET
+
+// func gemmQ5_Kx1x2(dst *float32, ldd int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int16, tab *float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·gemmQ5_Kx1x2(SB), NOSPLIT, $0-72
+	MOVQ   w+16(FP), AX
+	MOVQ   nb+32(FP), CX
+	MOVQ   x+40(FP), DX
+	MOVQ   xd+48(FP), BX
+	MOVQ   xs+56(FP), SI
+	IMUL3Q $0x00000100, CX, DI
+	IMUL3Q $0x00000004, CX, R8
+	IMUL3Q $0x00000020, CX, R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+gemmQ5_Kx1x2_block:
+	MOVL         4(AX), R10
+	MOVL         8(AX), R11
+	MOVL         12(AX), R12
+	MOVL         R12, R13
+	SHRL         $0x04, R13
+	ANDL         $0x0f0f0f0f, R13
+	MOVL         R11, R14
+	SHRL         $0x06, R14
+	ANDL         $0x03030303, R14
+	SHLL         $0x04, R14
+	ORL          R14, R13
+	ANDL         $0x3f3f3f3f, R11
+	ANDL         $0x0f0f0f0f, R12
+	MOVL         R10, R14
+	SHRL         $0x06, R14
+	ANDL         $0x03030303, R14
+	SHLL         $0x04, R14
+	ORL          R14, R12
+	ANDL         $0x3f3f3f3f, R10
+	VMOVD        R10, X2
+	VPINSRD      $0x01, R12, X2, X2
+	VPINSRD      $0x02, R11, X2, X2
+	VPINSRD      $0x03, R13, X2, X2
+	VPMOVZXBW    X2, Y2
+	VPERMQ       $0x44, Y2, Y3
+	VEXTRACTI128 $0x01, Y2, X2
+	VMOVDQU      48(AX), Y4
+	VPAND        mask0f<>+0(SB), Y4, Y5
+	VPSRLW       $0x04, Y4, Y4
+	VPAND        mask0f<>+0(SB), Y4, Y4
+	VMOVDQU      16(AX), Y6
+	VPAND        mask01<>+0(SB), Y6, Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPOR         Y6, Y5, Y5
+	VMOVDQU      16(AX), Y6
+	VPSRLW       $0x01, Y6, Y6
+	VPAND        mask01<>+0(SB), Y6, Y6
+	VPSLLW       $0x04, Y6, Y6
+	VPOR         Y6, Y4, Y4
+	VPSHUFB      shufk0<>+0(SB), Y3, Y6
+	VPSHUFB      shufk1<>+0(SB), Y3, Y7
+	VPMADDUBSW   (DX), Y5, Y8
+	VPMADDWD     Y6, Y8, Y8
+	VPMADDUBSW   32(DX), Y4, Y9
+	VPMADDWD     Y7, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPMADDUBSW   (DX)(DI*1), Y5, Y5
+	VPMADDWD     Y6, Y5, Y5
+	VPMADDUBSW   32(DX)(DI*1), Y4, Y4
+	VPMADDWD     Y7, Y4, Y4
+	VPADDD       Y4, Y5, Y5
+	VMOVDQU      80(AX), Y4
+	VPAND        mask0f<>+0(SB), Y4, Y6
+	VPSRLW       $0x04, Y4, Y4
+	VPAND        mask0f<>+0(SB), Y4, Y4
+	VMOVDQU      16(AX), Y7
+	VPSRLW       $0x02, Y7, Y7
+	VPAND        mask01<>+0(SB), Y7, Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VMOVDQU      16(AX), Y7
+	VPSRLW       $0x03, Y7, Y7
+	VPAND        mask01<>+0(SB), Y7, Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPOR         Y7, Y4, Y4
+	VPSHUFB      shufk2<>+0(SB), Y3, Y7
+	VPSHUFB      shufk3<>+0(SB), Y3, Y9
+	VPMADDUBSW   64(DX), Y6, Y10
+	VPMADDWD     Y7, Y10, Y10
+	VPMADDUBSW   96(DX), Y4, Y11
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y10, Y10
+	VPADDD       Y10, Y8, Y8
+	VPMADDUBSW   64(DX)(DI*1), Y6, Y6
+	VPMADDWD     Y7, Y6, Y6
+	VPMADDUBSW   96(DX)(DI*1), Y4, Y4
+	VPMADDWD     Y9, Y4, Y4
+	VPADDD       Y4, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      112(AX), Y4
+	VPAND        mask0f<>+0(SB), Y4, Y6
+	VPSRLW       $0x04, Y4, Y4
+	VPAND        mask0f<>+0(SB), Y4, Y4
+	VMOVDQU      16(AX), Y7
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        mask01<>+0(SB), Y7, Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VMOVDQU      16(AX), Y7
+	VPSRLW       $0x05, Y7, Y7
+	VPAND        mask01<>+0(SB), Y7, Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPOR         Y7, Y4, Y4
+	VPSHUFB      shufk4<>+0(SB), Y3, Y7
+	VPSHUFB      shufk5<>+0(SB), Y3, Y9
+	VPMADDUBSW   128(DX), Y6, Y10
+	VPMADDWD     Y7, Y10, Y10
+	VPMADDUBSW   160(DX), Y4, Y11
+	VPMADDWD     Y9, Y11, Y11
+	VPADDD       Y11, Y10, Y10
+	VPADDD       Y10, Y8, Y8
+	VPMADDUBSW   128(DX)(DI*1), Y6, Y6
+	VPMADDWD     Y7, Y6, Y6
+	VPMADDUBSW   160(DX)(DI*1), Y4, Y4
+	VPMADDWD     Y9, Y4, Y4
+	VPADDD       Y4, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	VMOVDQU      144(AX), Y4
+	VPAND        mask0f<>+0(SB), Y4, Y6
+	VPSRLW       $0x04, Y4, Y4
+	VPAND        mask0f<>+0(SB), Y4, Y4
+	VMOVDQU      16(AX), Y7
+	VPSRLW       $0x06, Y7, Y7
+	VPAND        mask01<>+0(SB), Y7, Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VMOVDQU      16(AX), Y7
+	VPSRLW       $0x07, Y7, Y7
+	VPAND        mask01<>+0(SB), Y7, Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPOR         Y7, Y4, Y4
+	VPSHUFB      shufk6<>+0(SB), Y3, Y7
+	VPSHUFB      shufk7<>+0(SB), Y3, Y3
+	VPMADDUBSW   192(DX), Y6, Y9
+	VPMADDWD     Y7, Y9, Y9
+	VPMADDUBSW   224(DX), Y4, Y10
+	VPMADDWD     Y3, Y10, Y10
+	VPADDD       Y10, Y9, Y9
+	VPADDD       Y9, Y8, Y8
+	VPMADDUBSW   192(DX)(DI*1), Y6, Y6
+	VPMADDWD     Y7, Y6, Y6
+	VPMADDUBSW   224(DX)(DI*1), Y4, Y4
+	VPMADDWD     Y3, Y4, Y4
+	VPADDD       Y4, Y6, Y6
+	VPADDD       Y6, Y5, Y5
+	MOVQ         tab+64(FP), R10
+	MOVWLZX      (AX), R11
+	VBROADCASTSS (R10)(R11*4), Y3
+	MOVWLZX      2(AX), R11
+	VBROADCASTSS (R10)(R11*4), Y4
+	VBROADCASTSS (BX), Y6
+	VMULPS       Y6, Y3, Y7
+	VCVTDQ2PS    Y8, Y8
+	VFMADD231PS  Y7, Y8, Y0
+	VMOVDQU      (SI), Y8
+	VEXTRACTI128 $0x01, Y8, X7
+	VPHADDW      X7, X8, X8
+	VPMADDWD     X2, X8, X8
+	VCVTDQ2PS    Y8, Y8
+	VMULPS       Y6, Y4, Y7
+	VFNMADD231PS Y7, Y8, Y0
+	VBROADCASTSS (BX)(R8*1), Y6
+	VMULPS       Y6, Y3, Y3
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y3, Y5, Y1
+	VMOVDQU      (SI)(R9*1), Y5
+	VEXTRACTI128 $0x01, Y5, X3
+	VPHADDW      X3, X5, X5
+	VPMADDWD     X2, X5, X5
+	VCVTDQ2PS    Y5, Y5
+	VMULPS       Y6, Y4, Y3
+	VFNMADD231PS Y3, Y5, Y1
+	ADDQ         $0x000000b0, AX
+	ADDQ         $0x00000100, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x20, SI
+	DECQ         CX
+	JNZ          gemmQ5_Kx1x2_block
 	MOVQ         dst+0(FP), AX
 	MOVQ         ldd+8(FP), CX
 	SHLQ         $0x02, CX
@@ -6024,5 +6420,292 @@ gemvQ4_0_sum:
 	JMP          gemvQ4_0_row
 
 gemvQ4_0_done:
+	VZEROUPPER
+	RET
+
+// func dotRowsAVX2(dst []float32, q []float32, rows *float32)
+// Requires: AVX, FMA3
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ dst_base+0(FP), AX
+	MOVQ dst_len+8(FP), CX
+	MOVQ q_base+24(FP), DX
+	MOVQ q_len+32(FP), BX
+	MOVQ rows+48(FP), SI
+	MOVQ BX, DI
+	SHLQ $0x02, DI
+	XORQ R8, R8
+	MOVQ CX, R9
+	ANDQ $-4, R9
+
+dr_4:
+	CMPQ   R8, R9
+	JAE    dr_1
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	LEAQ   (SI)(DI*1), R10
+	LEAQ   (SI)(DI*2), R11
+	LEAQ   (R10)(DI*2), R12
+	XORQ   R13, R13
+
+dr_4d:
+	VMOVUPS      (DX)(R13*4), Y4
+	VFMADD231PS  (SI)(R13*4), Y4, Y0
+	VFMADD231PS  (R10)(R13*4), Y4, Y1
+	VFMADD231PS  (R11)(R13*4), Y4, Y2
+	VFMADD231PS  (R12)(R13*4), Y4, Y3
+	ADDQ         $0x08, R13
+	CMPQ         R13, BX
+	JB           dr_4d
+	VHADDPS      Y1, Y0, Y0
+	VHADDPS      Y3, Y2, Y2
+	VHADDPS      Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (AX)(R8*4)
+	LEAQ         (SI)(DI*4), SI
+	ADDQ         $0x04, R8
+	JMP          dr_4
+
+dr_1:
+	CMPQ   R8, CX
+	JAE    dr_done
+	VXORPS Y0, Y0, Y0
+	XORQ   R9, R9
+
+dr_1d:
+	VMOVUPS      (DX)(R9*4), Y1
+	VFMADD231PS  (SI)(R9*4), Y1, Y0
+	ADDQ         $0x08, R9
+	CMPQ         R9, BX
+	JB           dr_1d
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)(R8*4)
+	ADDQ         DI, SI
+	INCQ         R8
+	JMP          dr_1
+
+dr_done:
+	VZEROUPPER
+	RET
+
+// func axpyRowsAVX2(y []float32, w []float32, rows *float32)
+// Requires: AVX, FMA3
+TEXT ·axpyRowsAVX2(SB), NOSPLIT, $0-56
+	MOVQ y_base+0(FP), AX
+	MOVQ y_len+8(FP), CX
+	MOVQ w_base+24(FP), DX
+	MOVQ w_len+32(FP), BX
+	MOVQ rows+48(FP), SI
+	MOVQ CX, DI
+	SHLQ $0x02, DI
+	XORQ R8, R8
+
+ar_chunk:
+	CMPQ    R8, CX
+	JAE     ar_done
+	MOVQ    CX, R9
+	SUBQ    R8, R9
+	CMPQ    R9, $0x40
+	JB      ar_narrow
+	VMOVUPS (AX)(R8*4), Y0
+	VMOVUPS 32(AX)(R8*4), Y1
+	VMOVUPS 64(AX)(R8*4), Y2
+	VMOVUPS 96(AX)(R8*4), Y3
+	VMOVUPS 128(AX)(R8*4), Y4
+	VMOVUPS 160(AX)(R8*4), Y5
+	VMOVUPS 192(AX)(R8*4), Y6
+	VMOVUPS 224(AX)(R8*4), Y7
+	LEAQ    (SI)(R8*4), R9
+	XORQ    R10, R10
+
+ar_wide_j:
+	CMPQ         R10, BX
+	JAE          ar_wide_store
+	VBROADCASTSS (DX)(R10*4), Y8
+	VFMADD231PS  (R9), Y8, Y0
+	VFMADD231PS  32(R9), Y8, Y1
+	VFMADD231PS  64(R9), Y8, Y2
+	VFMADD231PS  96(R9), Y8, Y3
+	VFMADD231PS  128(R9), Y8, Y4
+	VFMADD231PS  160(R9), Y8, Y5
+	VFMADD231PS  192(R9), Y8, Y6
+	VFMADD231PS  224(R9), Y8, Y7
+	ADDQ         DI, R9
+	INCQ         R10
+	JMP          ar_wide_j
+
+ar_wide_store:
+	VMOVUPS Y0, (AX)(R8*4)
+	VMOVUPS Y1, 32(AX)(R8*4)
+	VMOVUPS Y2, 64(AX)(R8*4)
+	VMOVUPS Y3, 96(AX)(R8*4)
+	VMOVUPS Y4, 128(AX)(R8*4)
+	VMOVUPS Y5, 160(AX)(R8*4)
+	VMOVUPS Y6, 192(AX)(R8*4)
+	VMOVUPS Y7, 224(AX)(R8*4)
+	ADDQ    $0x40, R8
+	JMP     ar_chunk
+
+ar_narrow:
+	VMOVUPS (AX)(R8*4), Y0
+	LEAQ    (SI)(R8*4), R9
+	XORQ    R10, R10
+
+ar_narrow_j:
+	CMPQ         R10, BX
+	JAE          ar_narrow_store
+	VBROADCASTSS (DX)(R10*4), Y1
+	VFMADD231PS  (R9), Y1, Y0
+	ADDQ         DI, R9
+	INCQ         R10
+	JMP          ar_narrow_j
+
+ar_narrow_store:
+	VMOVUPS Y0, (AX)(R8*4)
+	ADDQ    $0x08, R8
+	JMP     ar_chunk
+
+ar_done:
+	VZEROUPPER
+	RET
+
+// func gemvQ4_0P(dst *float32, rows int, w *byte, rb int, nb int, xq *int8, corr *int32, dx *float32, x *int8, xd *float32, xs *int32, tab *float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·gemvQ4_0P(SB), NOSPLIT, $0-96
+	MOVQ dst+0(FP), AX
+	MOVQ rows+8(FP), CX
+	MOVQ w+16(FP), DX
+	MOVQ tab+88(FP), BX
+
+gemvQ4_0P_row:
+	CMPQ   CX, $0x00
+	JE     gemvQ4_0P_done
+	MOVQ   nb+32(FP), SI
+	MOVQ   xq+40(FP), DI
+	MOVQ   corr+48(FP), R8
+	MOVQ   dx+56(FP), R9
+	MOVQ   DX, R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	XORQ   R11, R11
+	MOVQ   SI, R12
+	SHRQ   $0x02, R12
+	JZ     gemvQ4_0P_one
+
+gemvQ4_0P_loop:
+	VMOVDQU      2(R10), X2
+	VINSERTI128  $0x01, 20(R10), Y2, Y2
+	VPSRLW       $0x04, Y2, Y3
+	VPAND        mask0f<>+0(SB), Y2, Y2
+	VPAND        mask0f<>+0(SB), Y3, Y3
+	VPMADDUBSW   (DI)(R11*2), Y2, Y2
+	VPMADDUBSW   32(DI)(R11*2), Y3, Y3
+	VPADDW       Y3, Y2, Y2
+	VPMADDWD     ones16<>+0(SB), Y2, Y2
+	VPSUBD       (R8)(R11*1), Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	MOVWLZX      (R10), R13
+	VBROADCASTSS (BX)(R13*4), X4
+	MOVWLZX      18(R10), R13
+	VBROADCASTSS (BX)(R13*4), X3
+	VINSERTF128  $0x01, X3, Y4, Y3
+	VMULPS       (R9)(R11*1), Y3, Y3
+	VFMADD231PS  Y3, Y2, Y0
+	ADDQ         $0x24, R10
+	ADDQ         $0x20, R11
+	VMOVDQU      2(R10), X5
+	VINSERTI128  $0x01, 20(R10), Y5, Y5
+	VPSRLW       $0x04, Y5, Y3
+	VPAND        mask0f<>+0(SB), Y5, Y5
+	VPAND        mask0f<>+0(SB), Y3, Y3
+	VPMADDUBSW   (DI)(R11*2), Y5, Y5
+	VPMADDUBSW   32(DI)(R11*2), Y3, Y3
+	VPADDW       Y3, Y5, Y5
+	VPMADDWD     ones16<>+0(SB), Y5, Y5
+	VPSUBD       (R8)(R11*1), Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	MOVWLZX      (R10), R13
+	VBROADCASTSS (BX)(R13*4), X4
+	MOVWLZX      18(R10), R13
+	VBROADCASTSS (BX)(R13*4), X2
+	VINSERTF128  $0x01, X2, Y4, Y3
+	VMULPS       (R9)(R11*1), Y3, Y3
+	VFMADD231PS  Y3, Y5, Y1
+	ADDQ         $0x24, R10
+	ADDQ         $0x20, R11
+	DECQ         R12
+	JNZ          gemvQ4_0P_loop
+
+gemvQ4_0P_one:
+	TESTQ        $0x00000002, SI
+	JZ           gemvQ4_0P_odd
+	VMOVDQU      2(R10), X6
+	VINSERTI128  $0x01, 20(R10), Y6, Y6
+	VPSRLW       $0x04, Y6, Y3
+	VPAND        mask0f<>+0(SB), Y6, Y6
+	VPAND        mask0f<>+0(SB), Y3, Y3
+	VPMADDUBSW   (DI)(R11*2), Y6, Y6
+	VPMADDUBSW   32(DI)(R11*2), Y3, Y3
+	VPADDW       Y3, Y6, Y6
+	VPMADDWD     ones16<>+0(SB), Y6, Y6
+	VPSUBD       (R8)(R11*1), Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	MOVWLZX      (R10), DI
+	VBROADCASTSS (BX)(DI*4), X4
+	MOVWLZX      18(R10), DI
+	VBROADCASTSS (BX)(DI*4), X2
+	VINSERTF128  $0x01, X2, Y4, Y3
+	VMULPS       (R9)(R11*1), Y3, Y3
+	VFMADD231PS  Y3, Y6, Y0
+	ADDQ         $0x24, R10
+	ADDQ         $0x20, R11
+
+gemvQ4_0P_odd:
+	TESTQ        $0x00000001, SI
+	JZ           gemvQ4_0P_sum
+	DECQ         SI
+	MOVQ         xs+80(FP), DI
+	MOVQ         xd+72(FP), R8
+	MOVQ         x+64(FP), R9
+	MOVWLZX      (R10), R11
+	VBROADCASTSS (BX)(R11*4), Y3
+	VMOVDQU      2(R10), X7
+	VPSRLW       $0x04, X7, X2
+	VINSERTI128  $0x01, X2, Y7, Y7
+	VPAND        mask0f<>+0(SB), Y7, Y7
+	MOVQ         SI, R10
+	SHLQ         $0x05, R10
+	VPMADDUBSW   (R9)(R10*1), Y7, Y7
+	VPMADDWD     ones16<>+0(SB), Y7, Y7
+	VPBROADCASTD (DI)(SI*4), Y8
+	VPSUBD       Y8, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VBROADCASTSS (R8)(SI*4), Y8
+	VMULPS       Y3, Y8, Y8
+	VFMADD231PS  Y8, Y7, Y0
+
+gemvQ4_0P_sum:
+	VADDPS       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VMOVSS       X0, (AX)
+	ADDQ         $0x04, AX
+	MOVQ         rb+24(FP), SI
+	ADDQ         SI, DX
+	DECQ         CX
+	JMP          gemvQ4_0P_row
+
+gemvQ4_0P_done:
 	VZEROUPPER
 	RET

@@ -63,3 +63,14 @@ func kActRow(nb, t int, x *int8, xd *float32, xs *int16) actRow {
 		bsum: unsafe.Slice((*int16)(unsafe.Add(unsafe.Pointer(xs), 2*16*t*nb)), nb*16),
 	}
 }
+
+// gemmQ5_KGeneric(T) is the plain-Go twin of gemmQ5_Kx1xT.
+func gemmQ5_KGeneric(T int) kTileKernel {
+	return func(dst *float32, ldd int, w *byte, rb int, nb int, x *int8, xd *float32, xs *int16, tab *float32) {
+		W := unsafe.Slice(w, nb*blockQ5_K)
+		out := unsafe.Slice(dst, (T-1)*ldd+1)
+		for t := 0; t < T; t++ {
+			out[t*ldd] = dotQ5_KGeneric(W, kActRow(nb, t, x, xd, xs))
+		}
+	}
+}

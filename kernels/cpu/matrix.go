@@ -137,6 +137,11 @@ func matMul(p *Pool, a *acts, dst []float32, w Matrix, x []float32, nTokens int)
 	} else {
 		p.forLocked(nTokens, 1, quant)
 	}
+	if nTokens == 1 {
+		if ts := simdTiles[w.Type]; ts != nil && ts.gemvP != nil && cols >= 2*qk {
+			q4Pairs(a)
+		}
+	}
 	k := dotKernels[w.Type]
 	rb := w.RowBytes()
 	body := func(lo, hi int) { k(dst, rows, w.Data, rb, lo, hi, a) }

@@ -105,7 +105,6 @@ func BenchmarkPoolFor(b *testing.B) {
 	p := cpu.NewPool(2)
 	defer p.Close()
 	var sink atomic.Int64
-	b.Loop()
 	for b.Loop() {
 		p.ForChunk(2, 1, func(lo, hi int) { sink.Add(1) })
 	}

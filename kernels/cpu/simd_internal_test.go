@@ -140,8 +140,8 @@ func TestKTileKernelsMatchGeneric(t *testing.T) {
 		t.Skip("no assembly K-quant kernels on this machine or build (purego)")
 	}
 	initF16Table()
-	generic := map[kernels.DType]func(T int) kTileKernel{kernels.Q4_K: gemmQ4_KGeneric, kernels.Q6_K: gemmQ6_KGeneric}
-	bsz := map[kernels.DType]int{kernels.Q4_K: blockQ4_K, kernels.Q6_K: blockQ6_K}
+	generic := map[kernels.DType]func(T int) kTileKernel{kernels.Q4_K: gemmQ4_KGeneric, kernels.Q5_K: gemmQ5_KGeneric, kernels.Q6_K: gemmQ6_KGeneric}
+	bsz := map[kernels.DType]int{kernels.Q4_K: blockQ4_K, kernels.Q5_K: blockQ5_K, kernels.Q6_K: blockQ6_K}
 	for typ, ks := range simdK {
 		for T := 1; T < len(ks.k); T++ {
 			for _, nb := range []int{1, 3, 19} {
@@ -205,6 +205,65 @@ func TestFloatRowDotsMatchGeneric(t *testing.T) {
 				if math.Abs(float64(got[i]-want[i])) > 1e-5*float64(n) {
 					t.Errorf("%v n=%d: dst[%d] = %g, Generic %g", typ, n, i, got[i], want[i])
 				}
+			}
+		}
+	}
+}
+
+// TestGemvMatchesGeneric runs the one-token streaming kernels against gemvGeneric.
+func TestGemvMatchesGeneric(t *testing.T) {
+	if simdTiles == nil {
+		t.Skip("no assembly kernels")
+	}
+	initF16Table()
+	generic := map[kernels.DType]func(R, T int) tileKernel{kernels.Q8_0: gemmQ8_0Generic, kernels.Q4_0: gemmQ4_0Generic}
+	for typ, ts := range simdTiles {
+		for _, nb := range []int{1, 2, 3, 28, 29} {
+			const rows = 5
+			w, x, xd, xs := randTileInputs(uint64(nb), ts.blockBytes, rows, 1, nb)
+			rb := nb * ts.blockBytes
+			got := make([]float32, rows+1)
+			want := make([]float32, rows+1)
+			got[rows], want[rows] = -7, -7
+			ts.gemv(&got[0], rows, &w[0], rb, nb, &x[0], &xd[0], &xs[0], &f16Table[0])
+			gemvGeneric(generic[typ](1, 1))(&want[0], rows, &w[0], rb, nb, &x[0], &xd[0], &xs[0], &f16Table[0])
+			for i := range got {
+				if math.Abs(float64(got[i]-want[i])) > 1e-4*(1+math.Abs(float64(want[i]))) {
+					t.Errorf("%v nb=%d: dst[%d] = %g, Generic %g", typ, nb, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestGemvPairsMatchGeneric runs gemvQ4_0P against gemvQ4_0PGeneric and the plain gemvGeneric
+// (even and odd block counts).
+func TestGemvPairsMatchGeneric(t *testing.T) {
+	ts := simdTiles[kernels.Q4_0]
+	if ts == nil || ts.gemvP == nil {
+		t.Skip("no pair kernel")
+	}
+	initF16Table()
+	for _, nb := range []int{2, 3, 4, 5, 7, 28, 152} {
+		const rows = 5
+		w, x, xd, xs := randTileInputs(uint64(nb), blockQ4_0, rows, 1, nb)
+		rb := nb * blockQ4_0
+		a := acts{cols: nb * qk, n: 1, qs: x, d: xd, isum: xs}
+		q4Pairs(&a)
+		got := make([]float32, rows+1)
+		gen := make([]float32, rows+1)
+		want := make([]float32, rows+1)
+		got[rows], gen[rows], want[rows] = -7, -7, -7
+		args := func(dst []float32, k gemvPKernel) {
+			k(&dst[0], rows, &w[0], rb, nb, &a.pq[0], &a.pcorr[0], &a.pdx[0], &x[0], &xd[0], &xs[0], &f16Table[0])
+		}
+		args(got, ts.gemvP)
+		args(gen, gemvQ4_0PGeneric)
+		gemvGeneric(gemmQ4_0Generic(1, 1))(&want[0], rows, &w[0], rb, nb, &x[0], &xd[0], &xs[0], &f16Table[0])
+		for i := range got {
+			tol := 1e-4 * (1 + math.Abs(float64(want[i])))
+			if math.Abs(float64(got[i]-want[i])) > tol || math.Abs(float64(gen[i]-want[i])) > tol {
+				t.Errorf("nb=%d: dst[%d] = %g, pair Generic %g, plain Generic %g", nb, i, got[i], gen[i], want[i])
 			}
 		}
 	}

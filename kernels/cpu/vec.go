@@ -191,3 +191,42 @@ func f32ToF16Generic(dst []uint16, src []float32) {
 		dst[i] = F32ToF16(v)
 	}
 }
+
+// DotRows sets dst[j] = Σ_d q[d]·rows[j·len(q)+d] for j < len(dst): one query against len(dst)
+// keys stored row-major ([len(dst), len(q)]), the scores of attention in one call. It panics with
+// a *ShapeError if len(rows) < len(dst)·len(q).
+func DotRows(dst, q, rows []float32) {
+	if len(rows) < len(dst)*len(q) {
+		panic(&ShapeError{Op: "DotRows", Msg: fmt.Sprintf("rows has %d elements, need %d×%d", len(rows), len(dst), len(q))})
+	}
+	dotRowsImpl(dst, q, rows)
+}
+
+// AxpyRows sets y += Σ_j w[j]·rows[j·len(y) : (j+1)·len(y)] for j < len(w): the weighted sum of
+// len(w) values stored row-major ([len(w), len(y)]), the output of attention in one call. It
+// panics with a *ShapeError if len(rows) < len(w)·len(y).
+func AxpyRows(y, w, rows []float32) {
+	if len(rows) < len(w)*len(y) {
+		panic(&ShapeError{Op: "AxpyRows", Msg: fmt.Sprintf("rows has %d elements, need %d×%d", len(rows), len(w), len(y))})
+	}
+	axpyRowsImpl(y, w, rows)
+}
+
+var (
+	dotRowsImpl  = dotRowsGeneric
+	axpyRowsImpl = axpyRowsGeneric
+)
+
+func dotRowsGeneric(dst, q, rows []float32) {
+	n := len(q)
+	for j := range dst {
+		dst[j] = dotImpl(q, rows[j*n:(j+1)*n])
+	}
+}
+
+func axpyRowsGeneric(y, w, rows []float32) {
+	n := len(y)
+	for j, a := range w {
+		axpyImpl(a, rows[j*n:(j+1)*n], y)
+	}
+}

@@ -51,6 +51,7 @@ func init() {
 	}
 	mulImpl, addImpl, scale2Impl, axpyImpl = mulAVX2, addAVX2, scale2AVX2, axpyAVX2
 	siluMulImpl, expSumImpl, dotImpl, sumSquaresImpl = siluMulAVX2, expSumAVX2, dotAVX2, sumSquaresAVX2
+	dotRowsImpl, axpyRowsImpl = dotRowsFast, axpyRowsFast
 	dotKernels[kernels.F32] = genericRows(rowDotFloat(dotF32Asm, dotF32Generic, 4))
 	dotKernels[kernels.BF16] = genericRows(rowDotFloat(dotBF16Asm, dotBF16Generic, 2))
 	simdFloat = map[kernels.DType]bool{kernels.F32: true, kernels.BF16: true}
@@ -102,4 +103,28 @@ func rowDotFloat(main func(w *byte, x *float32, n int) float32, tail func(w []by
 		}
 		return s
 	}
+}
+
+//go:noescape
+func dotRowsAVX2(dst []float32, q []float32, rows *float32)
+
+//go:noescape
+func axpyRowsAVX2(y []float32, w []float32, rows *float32)
+
+// dotRowsFast uses the assembly when len(q) is a positive multiple of 8.
+func dotRowsFast(dst, q, rows []float32) {
+	if len(q) == 0 || len(q)%8 != 0 || len(dst) == 0 {
+		dotRowsGeneric(dst, q, rows)
+		return
+	}
+	dotRowsAVX2(dst, q, &rows[0])
+}
+
+// axpyRowsFast uses the assembly when len(y) is a positive multiple of 8.
+func axpyRowsFast(y, w, rows []float32) {
+	if len(y) == 0 || len(y)%8 != 0 || len(w) == 0 {
+		axpyRowsGeneric(y, w, rows)
+		return
+	}
+	axpyRowsAVX2(y, w, &rows[0])
 }

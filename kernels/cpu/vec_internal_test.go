@@ -234,3 +234,35 @@ func TestQuantizeActQ8MatchesGeneric(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsOpsMatchGeneric compares DotRows and AxpyRows (installed) with their Generic twins
+// for row widths of attention heads and odd ones, and key counts around the 4-row unroll.
+func TestRowsOpsMatchGeneric(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, hd := range []int{8, 16, 64, 72, 128, 136, 7, 1} {
+		for _, n := range []int{0, 1, 3, 4, 5, 9, 33} {
+			q := randVec(r, hd, 1)
+			rows := randVec(r, n*hd+1, 1)[:n*hd]
+			got := make([]float32, n+1)
+			want := make([]float32, n+1)
+			got[n], want[n] = -7, -7
+			dotRowsImpl(got[:n], q, rows)
+			dotRowsGeneric(want[:n], q, rows)
+			for j := range got {
+				if math.Abs(float64(got[j]-want[j])) > 1e-5*float64(hd) {
+					t.Errorf("DotRows hd=%d n=%d: [%d] = %g, Generic %g", hd, n, j, got[j], want[j])
+				}
+			}
+			w := randVec(r, n, 1)
+			y1 := randVec(r, hd+1, 1)
+			y2 := append([]float32(nil), y1...)
+			axpyRowsImpl(y1[:hd], w, rows)
+			axpyRowsGeneric(y2[:hd], w, rows)
+			for i := range y1 {
+				if math.Abs(float64(y1[i]-y2[i])) > 1e-5*float64(n+1) {
+					t.Errorf("AxpyRows hd=%d n=%d: [%d] = %g, Generic %g", hd, n, i, y1[i], y2[i])
+				}
+			}
+		}
+	}
+}

@@ -4,8 +4,9 @@
 //   {model, threads, prompt_tokens, gen_tokens, reps: [{prompt_ms, gen_ms}, ...],
 //    load_ms, system_info}
 // Each rep clears the KV cache first. gen_ms covers gen single-token evaluations (the first of
-// prompt[0], then each sampled token), sampling included. One untimed warm-up rep (prompt 32, gen 4) pages the
-// weights in and lets llama.cpp allocate its buffers.
+// prompt[0], then each sampled token), sampling included. One untimed warm-up rep (prompt 32,
+// gen 4) pages the weights in and lets llama.cpp allocate its buffers. KV cache: llama.cpp's
+// default (f16); llmls's bench uses f16 too.
 //
 // Usage: node llama-bench.mjs --model M.gguf [--threads 2] [--prompt 512] [--gen 64] [--reps 1]
 //                             [--seed 1]

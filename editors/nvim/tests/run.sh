@@ -46,6 +46,7 @@ if [ -z "$model" ]; then
 	fi
 fi
 echo "model: ${model:-embedded}"
-LLMLS_BIN=$bin LLMLS_TEST_MODEL=$model LLMLS_TEST_FILE=$file \
-	run e2e "lua require('llmls_test.e2e').run()" || status=1
+export LLMLS_BIN=$bin LLMLS_TEST_MODEL=$model LLMLS_TEST_FILE=$file
+run e2e "lua require('llmls_test.e2e').run()" || status=1
+run bad-model "lua require('llmls_test.bad_model').run()" 2>/dev/null || status=1
 exit $status

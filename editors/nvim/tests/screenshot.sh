@@ -2,8 +2,9 @@
 # A PNG of ghost text in Neovim running in a real terminal (xterm under Xvfb):
 #   editors/nvim/tests/screenshot.sh [BIN] [OUT.png]     (default bin/llmls, docs/nvim-ghost-text.png)
 # Needs Debian's xvfb, xterm, x11-apps (xwd) and netpbm. The model: $LLMLS_TEST_MODEL, else
-# the binary's embedded one. LLMLS_SHOT_LINE / LLMLS_SHOT_KEYS choose where and what to type
-# (default: line 31 of testdata/demo/stack.go, "A").
+# the binary's embedded one. LLMLS_SHOT_LINE, LLMLS_SHOT_TEXT and LLMLS_SHOT_KEYS choose the
+# line, its text and the keys typed there (default: line 31 of testdata/demo/stack.go, a tab,
+# "A").
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
@@ -15,14 +16,14 @@ for tool in Xvfb xterm xwd xwdtopnm pnmtopng nvim; do
 done
 tmp=$(mktemp -d)
 display=:${LLMLS_SHOT_DISPLAY:-57}
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
+Xvfb "$display" -screen 0 1280x1024x24 -nolisten tcp >"$tmp/xvfb.log" 2>&1 &
 xvfb=$!
 cleanup() { kill "${term:-}" "$xvfb" 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 sleep 1
 DISPLAY=$display LLMLS_BIN=$bin LLMLS_TEST_FILE=${LLMLS_TEST_FILE:-$repo/testdata/demo/stack.go} \
 	LLMLS_SHOT_DONE=$tmp/done \
-	xterm -T llmls-shot -geometry 96x36+0+0 -tn xterm-256color -fa 'DejaVu Sans Mono' -fs 12 \
+	xterm -T llmls-shot -geometry 90x41+0+0 -tn xterm-256color -fa 'DejaVu Sans Mono' -fs 12 \
 	-bg '#1c1c1c' -fg '#d0d0d0' -b 8 \
 	-e nvim -n -i NONE -u "$here/minimal_init.lua" -c "lua require('llmls_test.screenshot').run()" &
 term=$!

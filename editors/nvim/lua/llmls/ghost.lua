@@ -12,7 +12,7 @@
 -- after the anchor however far the anchor moved, since everything was inserted before it.
 local util = require("llmls.util")
 local api = vim.api
-local uv = vim.loop
+local uv = vim.uv or vim.loop
 
 local M = {}
 

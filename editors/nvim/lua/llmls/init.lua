@@ -142,6 +142,12 @@ local function handlers()
     ["window/logMessage"] = function(err, result, ctx, config)
       if type(result) == "table" and result.type == 1 then -- Error
         state.last_log_error = result.message
+        if state.status == "starting" and ctx.client_id == state.client_id then
+          -- The settings (the model) failed: initialize will fail too, and Neovim < 0.10
+          -- only raises a Lua error for that.
+          state.status, state.message = "error", result.message
+          notify(result.message .. " (settings: " .. vim.inspect(M.config.settings, { newline = " ", indent = "" }) .. ")", vim.log.levels.ERROR)
+        end
       end
       return vim.lsp.handlers["window/logMessage"](err, result, ctx, config)
     end,
@@ -308,7 +314,7 @@ local function client_config()
   return {
     name = "llmls",
     cmd = cmd(),
-    root_dir = vim.loop.cwd(),
+    root_dir = (vim.uv or vim.loop).cwd(),
     init_options = settings_object(),
     settings = settings_object(),
     flags = { debounce_text_changes = 0 },

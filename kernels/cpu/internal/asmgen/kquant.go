@@ -79,11 +79,17 @@ func storeK(acc []reg.VecVirtual) {
 	RET()
 }
 
-// q4K emits gemmQ4_Kx1x{T}.
-func q4K(T int) {
+// q4K emits gemmQ4_Kx1x{T}, or gemmQ5_Kx1x{T} (q5: the same with a fifth bit per weight from
+// qh: bit 2j of qh[l] for element 64j+l, bit 2j+1 for element 64j+32+l).
+func q4K(T int, q5 bool) {
 	name := fmt.Sprintf("gemmQ4_Kx1x%d", T)
+	qsOff, blockBytes := 16, 144
+	if q5 {
+		name = fmt.Sprintf("gemmQ5_Kx1x%d", T)
+		qsOff, blockBytes = 48, 176
+	}
 	TEXT(name, NOSPLIT, ksig)
-	Doc(name + " computes a 1×T tile of a Q4_K matrix product; see gemmQ4_KGeneric.")
+	Doc(name + " computes a 1×T tile of a " + name[4:8] + " matrix product; see gem" + name[:8] + "Generic.")
 	w := Load(Param("w"), GP64())
 	nb := Load(Param("nb"), GP64())
 	x := Load(Param("x"), GP64())
@@ -136,10 +142,22 @@ func q4K(T int) {
 	sumi := make([]reg.VecVirtual, T)
 	for j := 0; j < 4; j++ {
 		q, ql, qh, sl, sh := YMM(), YMM(), YMM(), YMM(), YMM()
-		VMOVDQU(Mem{Base: w, Disp: 16 + 32*j}, q)
+		VMOVDQU(Mem{Base: w, Disp: qsOff + 32*j}, q)
 		VPAND(mask0f, q, ql)
 		VPSRLW(U8(4), q, qh)
 		VPAND(mask0f, qh, qh)
+		if q5 {
+			for k, dst := range []reg.VecVirtual{ql, qh} {
+				hb := YMM()
+				VMOVDQU(Mem{Base: w, Disp: 16}, hb)
+				if sh := 2*j + k; sh > 0 {
+					VPSRLW(U8(uint8(sh)), hb, hb) // bit sh of each byte to bit 0 (word shift: masked below)
+				}
+				VPAND(mask01, hb, hb)
+				VPSLLW(U8(4), hb, hb)
+				VPOR(hb, dst, dst)
+			}
+		}
 		VPSHUFB(shufK[2*j], sc, sl)
 		VPSHUFB(shufK[2*j+1], sc, sh)
 		for t := 0; t < T; t++ {
@@ -181,7 +199,7 @@ func q4K(T int) {
 		VMULPS(d, dm, s)
 		VFNMADD231PS(s, bs, acc[t])
 	}
-	ADDQ(U32(144), w)
+	ADDQ(U32(uint32(blockBytes)), w)
 	ADDQ(U32(256), x)
 	ADDQ(U8(4), xd)
 	ADDQ(U8(32), xs)
@@ -221,7 +239,7 @@ func q6K(T int) {
 	for half := 0; half < 2; half++ {
 		scl := YMM()
 		VPERMQ(U8(0x44+0xaa*half), sc16, scl) // scales 8·half..8·half+7 in both lanes
-		for k := 0; k < 4; k++ { // 32-element vectors: elements 128·half + 32k …
+		for k := 0; k < 4; k++ {              // 32-element vectors: elements 128·half + 32k …
 			// q = (ql[l + 32·(k&1)] >> 4·(k>>1)) & 15 | ((qh[l] >> 2k) & 3) << 4
 			q, h := YMM(), YMM()
 			VMOVDQU(Mem{Base: w, Disp: 64*half + 32*(k&1)}, q)
@@ -272,7 +290,7 @@ func q6K(T int) {
 	storeK(acc)
 }
 
-var mask03 Mem
+var mask03, mask01 Mem
 
 func kquants() {
 	kConsts()
@@ -280,8 +298,13 @@ func kquants() {
 	for i := 0; i < 32; i++ {
 		DATA(i, U8(3))
 	}
+	mask01 = GLOBL("mask01", RODATA|NOPTR)
+	for i := 0; i < 32; i++ {
+		DATA(i, U8(1))
+	}
 	for _, T := range []int{1, 2} { // larger T needs more than 16 vector or 14 general registers
-		q4K(T)
+		q4K(T, false)
+		q4K(T, true)
 		q6K(T)
 	}
 }

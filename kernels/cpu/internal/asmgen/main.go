@@ -52,6 +52,8 @@ func main() {
 	floatDots()
 	gemv(true)
 	gemv(false)
+	attnRows()
+	gemvQ4_0Pairs()
 	Generate()
 }
 

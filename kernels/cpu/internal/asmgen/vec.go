@@ -14,8 +14,6 @@ import (
 
 var expConsts Mem
 
-func f32bits(f float32) U32 { return U32(math.Float32bits(f)) }
-
 // exp constants, one 8-float vector each.
 const (
 	ecLo = iota // −86.6: below, exp flushes to 0 (true value < 2.4e-38)

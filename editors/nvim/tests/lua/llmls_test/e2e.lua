@@ -129,7 +129,7 @@ function M.run()
       end
     end
 
-    local status_out = api.nvim_exec("LlmlsStatus", true)
+    local status_out = h.exec("LlmlsStatus")
     h.check(":LlmlsStatus reports ready", status_out:find("llmls ready", 1, true) ~= nil, status_out)
 
     -- 1. Ghost text after typing. Line 31 is the empty body of Len().
@@ -246,7 +246,7 @@ function M.run()
     h.feed("<Esc>")
 
     -- 6. :LlmlsToggle, and <Tab> falls through when nothing is shown.
-    vim.cmd("LlmlsToggle")
+    vim.cmd("silent LlmlsToggle")
     h.check("LlmlsToggle switches completions off", llmls.status().enabled == false)
     h.check_eq("statusline says off", llmls.statusline(), "llmls: off")
     api.nvim_buf_set_lines(bufnr, 0, -1, false, before)
@@ -256,11 +256,11 @@ function M.run()
     h.check_eq("<Tab> without ghost text inserts a tab", api.nvim_buf_get_lines(bufnr, 30, 31, false)[1], "\t\tx")
     h.check("no request while switched off", #captured.completions == sent, #captured.completions - sent)
     h.feed("<Esc>")
-    vim.cmd("LlmlsToggle")
+    vim.cmd("silent LlmlsToggle")
     h.check("LlmlsToggle switches completions on", llmls.status().enabled == true)
 
     -- 7. :checkhealth llmls
-    vim.cmd("checkhealth llmls")
+    vim.cmd("silent checkhealth llmls")
     local report = table.concat(api.nvim_buf_get_lines(0, 0, -1, false), "\n")
     h.check("checkhealth finds the server", report:find("server running", 1, true) ~= nil, report)
     h.check("checkhealth reports no error", report:find("ERROR", 1, true) == nil, report)

@@ -75,13 +75,13 @@ end
 --- Waits until cond() returns a true value (checked every 20 ms) and returns it; after
 --- timeout_ms it fails the test, or returns nil when optional.
 function M.wait_until(desc, timeout_ms, cond, optional)
-  local deadline = vim.loop.now() + timeout_ms
+  local deadline = (vim.uv or vim.loop).now() + timeout_ms
   while true do
     local v = cond()
     if v then
       return v
     end
-    if vim.loop.now() > deadline then
+    if (vim.uv or vim.loop).now() > deadline then
       if optional then
         out("  (gave up waiting for " .. desc .. ")")
         return nil
@@ -96,6 +96,14 @@ end
 function M.feed(keys, wait_ms)
   vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), "mt", false)
   M.sleep(wait_ms or 40)
+end
+
+--- Runs an Ex command and returns its output (nvim_exec2 on 0.10+, nvim_exec before).
+function M.exec(cmd)
+  if vim.api.nvim_exec2 then
+    return vim.api.nvim_exec2(cmd, { output = true }).output
+  end
+  return vim.api.nvim_exec(cmd, true)
 end
 
 --- Records a check.

@@ -7,6 +7,7 @@ function M.run()
   local api = vim.api
   vim.o.number = true
   vim.o.laststatus = 2
+  vim.o.showmode = true
   vim.o.background = "dark"
   vim.cmd("syntax on")
   vim.o.statusline = "%f %= %{luaeval('require(\"llmls\").statusline()')}  %l:%c "
@@ -23,6 +24,7 @@ function M.run()
       return require("llmls").status().status == "ready"
     end)
     local row = tonumber(os.getenv("LLMLS_SHOT_LINE") or "31")
+    api.nvim_buf_set_lines(0, row - 1, row, false, { os.getenv("LLMLS_SHOT_TEXT") or "\t" })
     api.nvim_win_set_cursor(0, { row, 0 })
     h.feed(os.getenv("LLMLS_SHOT_KEYS") or "A")
     h.wait_until("ghost text", 20000, function()
