@@ -1,6 +1,7 @@
 package codectx
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"time"
@@ -195,7 +196,15 @@ func (tr *truncator) blockCut(nt *sitter.Tree, k int) (int, string, bool) {
 		closer := lastChild(node)
 		if closer == nil || int(closer.StartByte()) < p || closer.IsMissing() ||
 			(closer.IsNamed() && !tr.snap.lang.isCloser(closer.Type())) {
-			// No closing token: an indentation block ends at its last statement.
+			// No closing token: an indentation block ends at its last statement (and a
+			// comment on that statement's line, which the grammar puts outside it).
+			if src == nil {
+				src = []byte(tr.snap.text[:p] + tr.cand[:k] + tr.snap.text[p:])
+			}
+			kEnd = trailingComment(root, src, kEnd, end)
+			if kEnd >= end {
+				return 0, "", false
+			}
 			return trimEnd(tr.cand, kEnd-p), ReasonEndOfBlock, true
 		}
 		if tr.suffixCloses(node) {
@@ -207,16 +216,59 @@ func (tr *truncator) blockCut(nt *sitter.Tree, k int) (int, string, bool) {
 		for par != nil && !par.Equal(root) && int(par.EndByte()) == kEnd {
 			par = par.Parent()
 		}
-		if par == nil || par.Equal(root) || par.IsError() {
-			return kEnd - p, ReasonEndOfBlock, true
-		}
 		if src == nil {
 			src = []byte(tr.snap.text[:p] + tr.cand[:k] + tr.snap.text[p:])
 		}
-		if tr.isDeclarationBody(par, src) {
+		if par == nil || par.Equal(root) || par.IsError() || tr.isDeclarationBody(par, src) {
+			if kEnd = trailingComment(root, src, kEnd, end); kEnd >= end {
+				return 0, "", false
+			}
 			return kEnd - p, ReasonEndOfBlock, true
 		}
 		node = par
+	}
+}
+
+// trailingComment returns the end of a comment that starts on the same line after byte at of
+// src (spaces and tabs between), when it ends by end; else at. Grammars put such a comment
+// outside the statement it annotates, so a cut at the statement's end would drop it.
+func trailingComment(root *sitter.Node, src []byte, at, end int) int {
+	i := at
+	for i < end && (src[i] == ' ' || src[i] == '\t') {
+		i++
+	}
+	if i >= end {
+		return at
+	}
+	n := commentAt(root, i)
+	if n == nil {
+		return at
+	}
+	e := int(n.EndByte())
+	if e > end || bytes.Contains(bytes.TrimRight(src[i:e], "\r\n"), []byte("\n")) {
+		return at
+	}
+	return len(bytes.TrimRight(src[:e], "\r\n"))
+}
+
+// commentAt returns the comment node that starts at byte i, or nil.
+func commentAt(root *sitter.Node, i int) *sitter.Node {
+	n := root
+	for {
+		var next *sitter.Node
+		for j := range int(n.ChildCount()) {
+			if ch := n.Child(j); int(ch.StartByte()) <= i && int(ch.EndByte()) > i {
+				next = ch
+				break
+			}
+		}
+		if next == nil {
+			return nil
+		}
+		n = next
+		if int(n.StartByte()) == i && strings.Contains(n.Type(), "comment") {
+			return n
+		}
 	}
 }
 

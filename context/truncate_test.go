@@ -68,6 +68,25 @@ func TestTruncateCompletion(t *testing.T) {
 			want:      "len(xs)", wantReason: codectx.ReasonSingleLine,
 		},
 		{
+			name: "go keeps a trailing comment on the statement's line", lang: "go",
+			src:       "package p\n\nfunc add(a, b int) int {\n\treturn ‸\n}\n",
+			candidate: "a + b // variant",
+			want:      "a + b // variant", wantReason: codectx.ReasonComplete,
+		},
+		{
+			name: "go keeps a trailing comment, cuts the next line", lang: "go",
+			src:       "package p\n\nfunc add(a, b int) int {\n\treturn ‸\n}\n",
+			candidate: "a + b // sum\n}\n\nfunc sub() {}\n",
+			multiLine: true,
+			want:      "a + b // sum", wantReason: codectx.ReasonEndOfBlock,
+		},
+		{
+			name: "python keeps a trailing comment", lang: "python",
+			src:       "def add(a, b):\n    return ‸\n",
+			candidate: "a + b  # sum",
+			want:      "a + b  # sum", wantReason: codectx.ReasonComplete,
+		},
+		{
 			name: "go single line block header is fine", lang: "go",
 			src:       "package p\n\nfunc f(xs []int) {\n\t‸\n}\n",
 			candidate: "for i := range xs {",
