@@ -6,6 +6,8 @@ PYTHON  ?= /usr/bin/python3
 BIN     := bin/llmls
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
+SESSION ?= ../shared/testdata/sessions/go-client.json
+
 .PHONY: all build test test-go test-train test-nvim bench lint demo deps peers fuzz clean embed
 
 all: build
@@ -33,6 +35,12 @@ bench: build peers
 	$(GO) run ./bench/decode
 	$(GO) run ./tokenizer/internal/benchcmp
 	$(GO) test -run XXX -bench . -benchtime 20x ./context/
+	$(GO) run ./bench/speculative
+	$(GO) test -run XXX -bench LoRA -benchtime 20x ./decoder/
+	@if [ -f $(SESSION) ]; then \
+		$(BIN) bench --replay $(SESSION); \
+		$(BIN) bench --replay $(SESSION) --model .cache/bench/qwen2.5-coder-0.5b-shape-q8_0.gguf; \
+	else echo "skip replay: no $(SESSION)"; fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi

@@ -27,6 +27,10 @@ type GenRequest struct {
 	// themselves (llama.cpp /infill) use them instead of Prompt.
 	Parts     Parts
 	MaxTokens int
+	// LanguageID (LSP language id) and URI name the document; the local backend activates
+	// the LoRA adapters whose settings match them (LoRASetting.Languages, Folders).
+	LanguageID string
+	URI        string
 	// StopIDs end generation when sampled (the template's end tokens); StopStrings end it
 	// when they appear in the text (for remote engines).
 	StopIDs     []int32
@@ -45,6 +49,7 @@ type GenStats struct {
 	GeneratedTokens int
 	PromptMs        float64 // time to the first generated token
 	TotalMs         float64
-	// Speculative decoding: tokens drafted and accepted.
+	// Speculative decoding: draft tokens the model verified, and those it accepted
+	// (Accepted/Drafted is the acceptance rate). Both 0 without speculation.
 	Drafted, Accepted int
 }

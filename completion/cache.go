@@ -11,7 +11,8 @@ import (
 // answered from it without a model call ("typed-ahead reuse"). An entry is keyed by the
 // document and the text on both sides of the cursor when it was made; a later request whose
 // text equals that document with a prefix of the completion typed at the cursor gets the
-// rest of the completion. Least recently used entries are dropped first.
+// rest of the completion, when it is made with the same LoRA adapters (loraKey). Least
+// recently used entries are dropped first.
 type aheadCache struct {
 	mu    sync.Mutex
 	max   int
@@ -20,6 +21,7 @@ type aheadCache struct {
 
 type aheadEntry struct {
 	uri        string
+	lora       string // loraKey of the adapters it was generated with
 	cursor     int    // byte offset of the cursor in the document it was made for
 	beforeHash uint64 // hash of text[:cursor]
 	afterHash  uint64 // hash of text[cursor:]
@@ -33,13 +35,14 @@ func newAheadCache(max int) *aheadCache {
 	return &aheadCache{max: max, order: list.New()}
 }
 
-// put records the completions items for text with the cursor at cursor.
-func (c *aheadCache) put(uri, text string, cursor int, items []string) {
+// put records the completions items for text with the cursor at cursor, generated with the
+// LoRA adapters named by lora (loraKey).
+func (c *aheadCache) put(uri, lora, text string, cursor int, items []string) {
 	if len(items) == 0 {
 		return
 	}
 	e := &aheadEntry{
-		uri: uri, cursor: cursor,
+		uri: uri, lora: lora, cursor: cursor,
 		beforeHash: maphash.String(cacheSeed, text[:cursor]),
 		afterHash:  maphash.String(cacheSeed, text[cursor:]),
 		after:      len(text) - cursor,
@@ -54,15 +57,15 @@ func (c *aheadCache) put(uri, text string, cursor int, items []string) {
 }
 
 // get returns the remainders of a cached completion for text with the cursor at cursor: an
-// entry for the same document whose text before its cursor is a prefix of ours, whose text
+// entry for the same document and LoRA adapters whose text before its cursor is a prefix of ours, whose text
 // after its cursor equals ours, and one of whose items starts with what was typed between.
 // Remainders that would be empty are left out.
-func (c *aheadCache) get(uri, text string, cursor int) ([]string, bool) {
+func (c *aheadCache) get(uri, lora, text string, cursor int) ([]string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for el := c.order.Front(); el != nil; el = el.Next() {
 		e := el.Value.(*aheadEntry)
-		if e.uri != uri || e.cursor > cursor || len(text)-cursor != e.after {
+		if e.uri != uri || e.lora != lora || e.cursor > cursor || len(text)-cursor != e.after {
 			continue
 		}
 		typed := text[e.cursor:cursor]
@@ -96,4 +99,11 @@ func (c *aheadCache) forget(uri string) {
 		}
 		el = next
 	}
+}
+
+// clear drops every entry (the model or its settings changed).
+func (c *aheadCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.order.Init()
 }

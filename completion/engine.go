@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,7 @@ type Engine struct {
 	settings Settings
 	backend  Backend
 	model    *modelInfo
+	partial  bool // backend was loaded with an error (see BackendLoader): reload next time
 
 	// gen is held (a token in it) while a generation runs on the backend. A channel rather
 	// than a mutex so a waiting request can give up when its context is cancelled.
@@ -51,6 +53,11 @@ type Engine struct {
 
 // BackendLoader opens the backend that settings ask for. The Engine calls it at Configure
 // when the model, backend or endpoint changed, and closes the previous backend.
+//
+// A loader may return a usable backend together with an error when part of the settings
+// could not be applied (a LoRA adapter that does not load: *LoRAError): the engine then
+// serves with that backend, Configure returns the error so the user sees it, and the next
+// Configure loads again even when the settings did not change (the file may be fixed).
 type BackendLoader func(ctx context.Context, s Settings, log *slog.Logger) (Backend, error)
 
 // modelInfo is what prompt building needs of the current backend.
@@ -102,31 +109,41 @@ func (e *Engine) Configure(ctx context.Context, raw json.RawMessage) error {
 	s := e.base.Merge(client).WithDefaults()
 
 	e.cfgMu.RLock()
-	old, oldBackend := e.settings, e.backend
+	old, oldBackend, partial := e.settings, e.backend, e.partial
 	e.cfgMu.RUnlock()
-	needLoad := oldBackend == nil || s.Model != old.Model || s.Backend != old.Backend ||
+	needLoad := oldBackend == nil || partial || s.Model != old.Model || s.Backend != old.Backend ||
 		s.Endpoint != old.Endpoint || s.RemoteModel != old.RemoteModel || s.Threads != old.Threads ||
 		s.DraftModel != old.DraftModel || !equalLookup(s.Lookup, old.Lookup) || !equalLoRA(s.LoRA, old.LoRA) ||
 		s.Device != old.Device
 	backend := oldBackend
+	var loadErr error // a partial load's error (see BackendLoader)
 	if needLoad {
 		start := e.now()
 		b, err := e.load(ctx, s, e.log)
-		if err != nil {
+		if b == nil {
+			if err == nil {
+				err = errors.New("completion: backend loader returned no backend")
+			}
 			return err
 		}
-		backend = b
+		backend, loadErr = b, err
 		e.log.Info("model loaded", "backend", b.Name(), "ms", e.now().Sub(start).Milliseconds())
+		if loadErr != nil {
+			e.log.Warn("settings partly applied", "err", loadErr)
+		}
 	}
 	info, err := newModelInfo(backend, s)
 	if err != nil {
 		if backend != oldBackend {
 			backend.Close()
 		}
-		return err
+		return errors.Join(err, loadErr)
 	}
 	e.cfgMu.Lock()
 	e.settings, e.backend, e.model = s, backend, info
+	if needLoad {
+		e.partial = loadErr != nil
+	}
 	e.cfgMu.Unlock()
 	if oldBackend != nil && oldBackend != backend {
 		// Wait for a running generation on the old backend to end before closing it.
@@ -134,10 +151,12 @@ func (e *Engine) Configure(ctx context.Context, raw json.RawMessage) error {
 		e.gen <- struct{}{}
 		oldBackend.Close()
 		<-e.gen
+		// Completions of the old model (or adapters, or settings) must not be served.
+		e.cache.clear()
 	}
 	e.log.Info("configured", "template", info.layout.Template.Family, "order", info.layout.Order.String(),
 		"budget", fmt.Sprintf("%d+%d+%d", info.budget.Prefix, info.budget.Suffix, info.budget.Snippets))
-	return nil
+	return loadErr
 }
 
 // newModelInfo chooses the FIM template and budget for a backend.
@@ -276,6 +295,17 @@ type Stats struct {
 	EvaluatedTokens atomic.Int64 // prompt tokens evaluated (not reused from the KV cache)
 	GeneratedTokens atomic.Int64
 	Accepted        atomic.Int64 // items the user accepted
+	// Speculative decoding: draft tokens the model verified, and those it accepted.
+	DraftedTokens, DraftAccepted atomic.Int64
+}
+
+// DraftAcceptance returns DraftAccepted / DraftedTokens (0 when nothing was drafted).
+func (s *Stats) DraftAcceptance() float64 {
+	d := s.DraftedTokens.Load()
+	if d == 0 {
+		return 0
+	}
+	return float64(s.DraftAccepted.Load()) / float64(d)
 }
 
 // Stats returns the engine's counters.
@@ -283,6 +313,9 @@ func (e *Engine) Stats() *Stats { return &e.stats }
 
 // StatsSnapshot implements lsp.StatsEngine: the counters as plain numbers, plus the process's
 // goroutine count and live heap (bytes, after a GC) so that tests can check for leaks.
+// Speculative decoding: "draftedTokens", "draftAccepted" and the acceptance rate in
+// thousandths, "draftAcceptancePermille" (every value is an integer, so clients can decode
+// the snapshot as a map of int64).
 func (e *Engine) StatsSnapshot() any {
 	s := &e.stats
 	runtime.GC()
@@ -294,5 +327,7 @@ func (e *Engine) StatsSnapshot() any {
 		"flightReuses": s.FlightReuses.Load(), "modelCalls": s.ModelCalls.Load(), "cancelled": s.Cancelled.Load(),
 		"promptTokens": s.PromptTokens.Load(), "evaluatedTokens": s.EvaluatedTokens.Load(),
 		"generatedTokens": s.GeneratedTokens.Load(), "accepted": s.Accepted.Load(),
+		"draftedTokens": s.DraftedTokens.Load(), "draftAccepted": s.DraftAccepted.Load(),
+		"draftAcceptancePermille": int64(math.Round(1000 * s.DraftAcceptance())),
 	}
 }

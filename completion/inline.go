@@ -35,12 +35,14 @@ func (e *Engine) InlineCompletion(ctx context.Context, req Request) ([]Item, err
 	}
 	multiLine := ctype == codectx.CompletionMultiLine
 
-	if rest, ok := e.cache.get(req.URI, req.Text, req.Offset); ok {
+	// The LoRA adapters this document generates with: part of the cache and flight keys.
+	lora := loraKey(settings.LoRA, req.LanguageID, req.URI)
+	if rest, ok := e.cache.get(req.URI, lora, req.Text, req.Offset); ok {
 		e.stats.CacheHits.Add(1)
 		return e.items(req, rest), nil
 	}
 
-	f, joined := e.startOrJoin(req)
+	f, joined := e.startOrJoin(req, lora)
 	if joined {
 		// wait drops our interest when it returns.
 		texts, err := f.wait(ctx, req)
@@ -52,7 +54,7 @@ func (e *Engine) InlineCompletion(ctx context.Context, req Request) ([]Item, err
 			return nil, ctx.Err()
 		}
 		// The generation ended without an answer for us: start our own.
-		f, _ = e.startOrJoin(req)
+		f, _ = e.startOrJoin(req, lora)
 	}
 	// Our interest in f ends when we return or our request is cancelled, whichever is first.
 	stop := context.AfterFunc(ctx, f.release)
@@ -82,7 +84,7 @@ func (e *Engine) InlineCompletion(ctx context.Context, req Request) ([]Item, err
 		}
 		return nil, err
 	}
-	e.cache.put(req.URI, req.Text, req.Offset, texts)
+	e.cache.put(req.URI, lora, req.Text, req.Offset, texts)
 	if len(texts) > 0 {
 		e.stats.Answered.Add(1)
 	}
@@ -134,7 +136,8 @@ func (e *Engine) generate(ctx context.Context, req Request, snap *codectx.Snapsh
 	var out []string
 	seen := map[string]bool{}
 	for i := 0; i < n; i++ {
-		gr := GenRequest{Prompt: prompt, Parts: parts, MaxTokens: s.MaxTokens, StopIDs: m.stopID, StopStrings: m.stops}
+		gr := GenRequest{Prompt: prompt, Parts: parts, MaxTokens: s.MaxTokens, StopIDs: m.stopID, StopStrings: m.stops,
+			LanguageID: req.LanguageID, URI: req.URI}
 		if i > 0 {
 			gr.Temperature = *s.Temperature
 			gr.Seed = uint64(i)
@@ -151,6 +154,8 @@ func (e *Engine) generate(ctx context.Context, req Request, snap *codectx.Snapsh
 		e.stats.PromptTokens.Add(int64(st.PromptTokens))
 		e.stats.EvaluatedTokens.Add(int64(st.EvaluatedTokens))
 		e.stats.GeneratedTokens.Add(int64(st.GeneratedTokens))
+		e.stats.DraftedTokens.Add(int64(st.Drafted))
+		e.stats.DraftAccepted.Add(int64(st.Accepted))
 		if err != nil {
 			if ctx.Err() != nil {
 				e.stats.Cancelled.Add(1)
@@ -159,7 +164,8 @@ func (e *Engine) generate(ctx context.Context, req Request, snap *codectx.Snapsh
 		}
 		text := e.finishText(snap, req, raw.String(), multiLine, m, sur)
 		e.log.Debug("generated", "prompt", st.PromptTokens, "evaluated", st.EvaluatedTokens,
-			"generated", st.GeneratedTokens, "ms", int(st.TotalMs), "text", text)
+			"generated", st.GeneratedTokens, "drafted", st.Drafted, "draftAccepted", st.Accepted,
+			"ms", int(st.TotalMs), "text", text)
 		if text != "" && !seen[text] {
 			seen[text] = true
 			out = append(out, text)
@@ -344,6 +350,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // that joined it because their user typed what it was generating.
 type flight struct {
 	uri    string
+	lora   string // loraKey of its adapters
 	text   string // the document it was started for
 	cursor int
 	ctx    context.Context
@@ -358,12 +365,13 @@ type flight struct {
 }
 
 // startOrJoin joins the running generation when req's document is that generation's
-// document with a prefix of what it generated so far typed at its cursor; otherwise it
-// cancels the running generation and starts a new flight for req.
-func (e *Engine) startOrJoin(req Request) (*flight, bool) {
+// document with a prefix of what it generated so far typed at its cursor, and its LoRA
+// adapters (lora, see loraKey) are the same; otherwise it cancels the running generation and
+// starts a new flight for req.
+func (e *Engine) startOrJoin(req Request, lora string) (*flight, bool) {
 	e.flightMu.Lock()
 	defer e.flightMu.Unlock()
-	if f := e.flight; f != nil && f.uri == req.URI && f.canServe(req) {
+	if f := e.flight; f != nil && f.uri == req.URI && f.lora == lora && f.canServe(req) {
 		f.mu.Lock()
 		f.waiters++
 		f.mu.Unlock()
@@ -373,7 +381,7 @@ func (e *Engine) startOrJoin(req Request) (*flight, bool) {
 		e.flight.cancel()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &flight{uri: req.URI, text: req.Text, cursor: req.Offset, ctx: ctx, cancel: cancel, waiters: 1, done: make(chan struct{})}
+	f := &flight{uri: req.URI, lora: lora, text: req.Text, cursor: req.Offset, ctx: ctx, cancel: cancel, waiters: 1, done: make(chan struct{})}
 	e.flight = f
 	return f, false
 }

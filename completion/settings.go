@@ -22,15 +22,25 @@ type Settings struct {
 	Model string `json:"model" toml:"model"`
 
 	// DraftModel is the path of a small GGUF model with the same vocabulary as Model, used for
-	// speculative decoding. Empty with the embedded model: the embedded draft model.
-	// "none" switches draft-model speculation off.
+	// speculative decoding (the draft proposes tokens, the model checks several in one pass;
+	// the completions are the same, only faster). Empty: the embedded draft model with the
+	// embedded model, none with another model. "none" switches draft-model speculation off.
+	// A draft model that does not load or has another vocabulary is reported and left out.
+	// Environment: LLMLS_DRAFT_MODEL.
 	DraftModel string `json:"draftModel" toml:"draftModel"`
 
-	// Lookup enables prompt-lookup speculative decoding (n-grams already in the prompt).
+	// Lookup enables prompt-lookup speculative decoding: tokens that followed the same few
+	// tokens earlier in the prompt (code repeats itself: the next case, field or test row)
+	// are proposed and checked several in one pass. Lossless (the completions are the same)
+	// and adaptive (it steps aside where it does not pay). With a draft model, lookup is
+	// tried first. Default true.
 	Lookup *bool `json:"lookup" toml:"lookup"`
 
-	// LoRA lists LoRA adapters (PEFT folders or GGUF adapters), each applied where its
-	// Languages / Folders match the document (all documents when both are empty).
+	// LoRA lists LoRA adapters (PEFT folders or GGUF adapters) for the local model, loaded
+	// once and applied unmerged, each to the documents its Languages / Folders match (all
+	// documents when both are empty); several may apply at once. An adapter that does not
+	// load (missing file, another base model's adapter, bad values) is reported and left
+	// out: completion goes on without it.
 	LoRA []LoRASetting `json:"lora" toml:"lora"`
 
 	// Backend chooses what generates: "local" (the built-in decoder, default), or a serving
@@ -91,9 +101,11 @@ type LoRASetting struct {
 	Path string `json:"path" toml:"path"`
 	// Scale multiplies the adapter's alpha/rank scaling. Default 1.
 	Scale *float32 `json:"scale" toml:"scale"`
-	// Languages (LSP language ids) where the adapter applies; empty: all.
+	// Languages lists the LSP language ids (such as "go", "python") of the documents where the
+	// adapter applies, compared without regard to case; empty: all.
 	Languages []string `json:"languages" toml:"languages"`
-	// Folders (workspace folder paths or URIs) where the adapter applies; empty: all.
+	// Folders lists the folders whose documents (at any depth) the adapter applies to:
+	// absolute paths, "~/..." or file:// URIs, e.g. workspace folders; empty: all.
 	Folders []string `json:"folders" toml:"folders"`
 }
 
@@ -103,6 +115,7 @@ const (
 	DefaultDebounceMs   = 25
 	DefaultTemperature  = 0.6
 	DefaultInvokedItems = 3
+	DefaultLookup       = true
 )
 
 // WithDefaults returns s with every unset option set to its default.
@@ -127,6 +140,10 @@ func (s Settings) WithDefaults() Settings {
 	if s.Enabled == nil {
 		t := true
 		s.Enabled = &t
+	}
+	if s.Lookup == nil {
+		l := DefaultLookup
+		s.Lookup = &l
 	}
 	return s
 }

@@ -18,10 +18,19 @@ import (
 // embeddedModel opens the model built into the binary; nil when this build has none.
 var embeddedModel func() (*decoder.Model, string, error)
 
+// embeddedDraft opens the draft model built into the binary for the embedded model; nil
+// when this build has none.
+var embeddedDraft func() (*decoder.Model, string, error)
+
 // loadBackend opens what the settings ask for: the local decoder on a GGUF file (or the
-// embedded model), or a remote serving engine. It is the engine's BackendLoader.
+// embedded model) with its draft model and LoRA adapters, or a remote serving engine. It is
+// the engine's BackendLoader. A draft model or LoRA adapter that does not load is left out:
+// the backend is returned with the error (a partial load, see completion.BackendLoader).
 func loadBackend(ctx context.Context, s completion.Settings, log *slog.Logger) (completion.Backend, error) {
 	if s.Backend != "" && s.Backend != "local" {
+		if len(s.LoRA) > 0 || (s.DraftModel != "" && s.DraftModel != "none") {
+			log.Warn("lora and draftModel apply to the local backend only; the serving engine ignores them", "backend", s.Backend)
+		}
 		b, err := completion.NewRemoteBackend(ctx, s)
 		if err != nil {
 			return nil, err
@@ -39,12 +48,48 @@ func loadBackend(ctx context.Context, s completion.Settings, log *slog.Logger) (
 	if s.ContextTokens > 0 {
 		nCtx = s.ContextTokens + s.MaxTokens + 64
 	}
-	b, err := completion.NewLocalBackend(m, name, completion.LocalOptions{ContextLength: nCtx})
+	draft, draftErr := loadDraft(m, s)
+	lookup := completion.DefaultLookup
+	if s.Lookup != nil {
+		lookup = *s.Lookup
+	}
+	b, err := completion.NewLocalBackend(m, name, completion.LocalOptions{ContextLength: nCtx, Lookup: lookup, Draft: draft})
 	if err != nil {
 		m.Close()
 		return nil, err
 	}
-	return b, nil
+	if spec := b.Speculative(); len(spec) > 0 {
+		log.Info("speculative decoding", "drafters", spec)
+	}
+	return b, errors.Join(draftErr, b.LoadLoRA(s.LoRA))
+}
+
+// loadDraft opens the draft model that s asks for target: none when DraftModel is "none",
+// the embedded draft when it is empty and the model is the embedded one (and the build has
+// a draft), else the GGUF file it names. The draft must have target's vocabulary. Errors: the
+// file does not load or its vocabulary differs (the draft is then left out).
+func loadDraft(target *decoder.Model, s completion.Settings) (*decoder.Model, error) {
+	var dm *decoder.Model
+	var err error
+	switch {
+	case s.DraftModel == "none":
+		return nil, nil
+	case s.DraftModel == "":
+		if s.Model != "" || embeddedDraft == nil {
+			return nil, nil
+		}
+		dm, _, err = embeddedDraft()
+	default:
+		dm, _, err = loadModel(s.DraftModel, s.Threads)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("draftModel %q not loaded (no draft-model speculation): %w", s.DraftModel, err)
+	}
+	if err := decoder.CheckDraftVocab(target, dm); err != nil {
+		dm.Close()
+		return nil, fmt.Errorf("draftModel %q not used: %w", s.DraftModel, err)
+	}
+	return dm, nil
 }
 
 // loadModel loads the GGUF model at path, or the embedded model when path is empty.
@@ -91,5 +136,9 @@ func init() {
 	embeddedModel = func() (*decoder.Model, string, error) {
 		m, err := embedded.Base(decoder.WithThreads(runtime.NumCPU()))
 		return m, embedded.BaseName, err
+	}
+	embeddedDraft = func() (*decoder.Model, string, error) {
+		m, err := embedded.Draft(decoder.WithThreads(runtime.NumCPU()))
+		return m, embedded.DraftName, err
 	}
 }

@@ -3,9 +3,9 @@
 //	llmls --stdio                       serve LSP over stdin/stdout (what editors start)
 //	llmls complete [flags] FILE:LINE:COL print the completion at a position (1-based)
 //	llmls prompt [flags] FILE:LINE:COL   print the prompt a completion there would send
-//	llmls generate [flags] PROMPT        continue a prompt (plain text generation)
+//	llmls generate [flags] PROMPT        continue a prompt (plain text generation; --lora, --draft, --lookup)
 //	llmls tokenize [flags] [TEXT | -]    print token ids (and pieces)
-//	llmls inspect MODEL|ADAPTER          describe a GGUF model or LoRA adapter
+//	llmls inspect [--model BASE] MODEL|ADAPTER describe a GGUF model or LoRA adapter
 //	llmls bench [flags]                  benchmarks (replay a recorded editing session, ...)
 //	llmls version
 //
@@ -45,9 +45,9 @@ func init() {
 		{"serve", "llmls [serve] --stdio [--model PATH]", "serve LSP over stdin/stdout", runServe},
 		{"complete", "llmls complete [--model PATH] [--max-tokens N] FILE:LINE:COL", "print the completion at a position (line and column 1-based, column in characters)", runComplete},
 		{"prompt", "llmls prompt [--model PATH] FILE:LINE:COL", "print the exact prompt a completion at that position sends, and its token count", runPrompt},
-		{"generate", "llmls generate [--model PATH] [--max-tokens N] [--temperature T] [--seed S] [--ids] PROMPT", "continue a prompt; prints the continuation and tokens/s on stderr", runGenerate},
+		{"generate", "llmls generate [--model PATH] [--max-tokens N] [--temperature T] [--lora PATH[:SCALE]] [--draft MODEL] [--lookup] PROMPT", "continue a prompt (--lora repeatable; --draft, --lookup: speculative decoding); prints tokens/s and speculation statistics on stderr", runGenerate},
 		{"tokenize", "llmls tokenize [--model PATH] [--specials] [--pieces] [TEXT | -]", "print the token ids of TEXT (or stdin)", runTokenize},
-		{"inspect", "llmls inspect MODEL.gguf", "print a model's architecture, sizes, tensor types, tokenizer and FIM tokens", runInspect},
+		{"inspect", "llmls inspect [--model BASE.gguf] MODEL.gguf|ADAPTER", "print a model's architecture, sizes, tensor types, tokenizer and FIM tokens, or a LoRA adapter's rank, alpha and targets (with --model, whether it fits that base model)", runInspect},
 		{"bench", "llmls bench --replay SESSION [--model PATH] [--speed X]", "replay a recorded editing session; print latency, ghost-text coverage and cache figures", runBench},
 		{"version", "llmls version", "print the version", func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stdout, "llmls", version)
