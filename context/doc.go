@@ -20,6 +20,9 @@
 //     several lines ([CompletionTypeAt]).
 //   - [TruncateCompletion]: where a model's candidate should be cut, decided by parsing the
 //     document with the candidate inserted.
+//   - [DocTarget]: the declaration at a selection that can take a docstring, what the
+//     docstring must name and exactly where it goes in the language's convention
+//     ([FindDocTarget]).
 //
 // Time budgets. Change reparses incrementally within [Options.KeystrokeBudget] (2 ms). When
 // tree-sitter needs longer — its error recovery after an unclosed bracket reparses the rest

@@ -34,7 +34,7 @@ func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	eng := completion.NewEngine(completion.EngineOptions{Logger: log, Base: base, Load: loadBackend})
 	defer eng.Close()
-	return lsp.Serve(ctx, stdioConn{stdin, stdout}, eng, lsp.Options{Logger: log, ServerName: "llmls", ServerVersion: version})
+	return lsp.Serve(ctx, stdioConn{stdin, stdout}, actionEngine{eng}, lsp.Options{Logger: log, ServerName: "llmls", ServerVersion: version})
 }
 
 // stdioConn joins stdin and stdout into the connection lsp.Serve speaks over.
