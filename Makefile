@@ -35,6 +35,7 @@ bench: build peers
 	$(GO) run ./bench/decode
 	$(GO) run ./tokenizer/internal/benchcmp
 	$(GO) test -run XXX -bench . -benchtime 20x ./context/
+	CODECTX_LATENCY=1 $(GO) test -count=1 -run TestKeystrokeLatency -v ./context/ | grep codectx:
 	$(GO) run ./bench/speculative
 	$(GO) test -run XXX -bench LoRA -benchtime 20x ./decoder/
 	@if [ -f $(SESSION) ]; then \
@@ -45,6 +46,7 @@ bench: build peers
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags cuda ./kernels/... ./bench/cuda
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 # The main job: a real completion for a real file with the embedded model.
@@ -91,3 +93,31 @@ vscode: build
 # (Node 24, code-server, playwright-core) into $TMPDIR/llmls-vscode-e2e and apt-installs chromium.
 test-vscode: build
 	editors/vscode/test/e2e/run.sh $(BIN)
+
+.PHONY: ptx device-check-build
+
+# kernels/cuda/kernels.ptx (committed, embedded by the cuda build tag) from the CUDA C sources:
+# nvcc for sm_90 where the CUDA toolkit is installed, else clang's NVPTX back end (Debian's
+# clang-14 knows GPUs up to sm_86, so it targets sm_80; the driver JIT-compiles that PTX for
+# sm_90) with kernels/cuda/cuda_min.h in place of the toolkit's headers.
+CUDA_ARCH  ?= sm_90
+CLANG_ARCH ?= sm_80
+NVCC       ?= $(shell command -v nvcc 2>/dev/null)
+CLANG_CUDA ?= $(shell command -v clang-14 2>/dev/null || command -v clang 2>/dev/null)
+ptx:
+	@if [ -n "$(NVCC)" ]; then \
+		echo "$(NVCC) -ptx -arch=$(CUDA_ARCH)"; \
+		$(NVCC) -ptx -arch=$(CUDA_ARCH) -O3 -o kernels/cuda/kernels.ptx kernels/cuda/kernels.cu; \
+	elif [ -n "$(CLANG_CUDA)" ]; then \
+		echo "$(CLANG_CUDA) --cuda-gpu-arch=$(CLANG_ARCH)"; \
+		$(CLANG_CUDA) -x cuda --cuda-device-only -nocudainc -nocudalib --cuda-gpu-arch=$(CLANG_ARCH) -O3 -S \
+			-o kernels/cuda/kernels.ptx kernels/cuda/kernels.cu; \
+	else echo "make ptx: neither nvcc nor clang found (apt-get install clang-14)"; exit 1; fi
+	$(GO) test -count=1 -run TestPTXSignatures ./kernels/cuda
+
+# What scripts/device-check.sh runs on a GPU machine without Go: the cuda parity tests and the
+# benchmark, built here (cgo; no CUDA needed to build), carried in bin/.
+device-check-build:
+	mkdir -p bin
+	$(GO) test -c -tags cuda -o bin/cuda.test ./kernels/cuda
+	$(GO) build -tags cuda -o bin/bench-cuda ./bench/cuda
