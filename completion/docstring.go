@@ -61,6 +61,10 @@ var (
 	// ErrEmptyDocstring: the model wrote nothing and the declaration has nothing for the
 	// skeleton either (no name to lead with, no parameters, no result).
 	ErrEmptyDocstring = errors.New("completion: the model wrote no docstring text and the declaration gives none")
+
+	// ErrNoDocstringUpdate: "Update docstring" where the model wrote nothing; the existing
+	// docstring is left as it is.
+	ErrNoDocstringUpdate = errors.New("completion: the model wrote no new docstring text; the existing docstring is kept")
 )
 
 // CodeActions lists the docstring action for the declaration that encloses the selection
@@ -90,7 +94,8 @@ func (e *Engine) CodeActions(ctx context.Context, doc Request, start, end int) (
 // inline completion) and returns ctx.Err() when ctx is cancelled, ErrNoDeclaration when the
 // selection holds no declaration, or the backend's error. When the model writes nothing the
 // docstring is the skeleton from the tree (Go's name, the parameter and result sections),
-// and ErrEmptyDocstring when that is empty too.
+// and ErrEmptyDocstring when that is empty too; for an existing docstring it is
+// ErrNoDocstringUpdate (the user's text is never replaced by a skeleton).
 func (e *Engine) ResolveCodeAction(ctx context.Context, doc Request, action CodeAction) ([]Edit, error) {
 	var data docActionData
 	if err := json.Unmarshal(action.Data, &data); err != nil || data.Action != "docstring" {
@@ -113,6 +118,10 @@ func (e *Engine) ResolveCodeAction(ctx context.Context, doc Request, action Code
 	}
 	content := docContent(d, text)
 	if len(content) == 0 || strings.TrimSpace(strings.TrimPrefix(content[0], d.Lead)) == "" && len(content) == 1 {
+		if d.Existing {
+			// Never trade the user's docstring for an empty skeleton.
+			return nil, ErrNoDocstringUpdate
+		}
 		// The model wrote nothing (small models often end the middle at once): the
 		// docstring is the skeleton the tree gives, for the user to fill in.
 		e.log.Info("docstring: the model wrote no text; inserting the skeleton", "name", d.Name)

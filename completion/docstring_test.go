@@ -179,6 +179,20 @@ func TestDocstringStopsGeneration(t *testing.T) {
 	})
 }
 
+// TestDocstringUpdateKeepsText checks that "Update docstring" never replaces the user's
+// docstring with an empty skeleton when the model writes nothing.
+func TestDocstringUpdateKeepsText(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		b := &fakeBackend{Output: func(completion.Prompt) string { return "\n" }}
+		e := newTestEngine(t, b, `{}`)
+		req := docRequest("file:///w/a.go", "go", "package a\n\n// Len returns the number of items.\nfunc Len() int {‸ return 0 }\n")
+		edits, err := resolveDoc(t, context.Background(), e, req, "Update docstring")
+		if !errors.Is(err, completion.ErrNoDocstringUpdate) || edits != nil {
+			t.Fatalf("edits %+v, err %v; want no edit and ErrNoDocstringUpdate", edits, err)
+		}
+	})
+}
+
 func TestDocstringCancel(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := &fakeBackend{Output: func(completion.Prompt) string { return strings.Repeat("words ", 100) }}

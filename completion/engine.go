@@ -44,8 +44,9 @@ type Engine struct {
 	flightMu sync.Mutex
 	flight   *flight // the newest generation, running or finished
 
-	cache *aheadCache
-	stats Stats
+	cache   *aheadCache
+	anchors anchors // per document, the prompt window to keep (see anchor.go)
+	stats   Stats
 
 	nextID atomic.Uint64
 	now    func() time.Time
@@ -59,6 +60,11 @@ type Engine struct {
 // serves with that backend, Configure returns the error so the user sees it, and the next
 // Configure loads again even when the settings did not change (the file may be fixed).
 type BackendLoader func(ctx context.Context, s Settings, log *slog.Logger) (Backend, error)
+
+// ErrPartlyApplied wraps the error Configure returns after such a partial load: the settings
+// are in use and the engine serves, without the parts the error names. A caller tells it from
+// a failed Configure (nothing applied) with errors.Is.
+var ErrPartlyApplied = errors.New("completion: settings partly applied")
 
 // modelInfo is what prompt building needs of the current backend.
 type modelInfo struct {
@@ -100,7 +106,8 @@ func NewEngine(opts EngineOptions) *Engine {
 
 // Configure applies client settings (raw JSON from initializationOptions or
 // workspace/didChangeConfiguration) over the base settings and loads the backend they name
-// when it changed. On error the previous backend stays in use.
+// when it changed. On error the previous backend stays in use, except for an error wrapping
+// ErrPartlyApplied (see BackendLoader).
 func (e *Engine) Configure(ctx context.Context, raw json.RawMessage) error {
 	client, err := ParseSettings(raw)
 	if err != nil {
@@ -154,9 +161,13 @@ func (e *Engine) Configure(ctx context.Context, raw json.RawMessage) error {
 		// Completions of the old model (or adapters, or settings) must not be served.
 		e.cache.clear()
 	}
+	e.anchors.forget("") // the budget or the model's vocabulary may have changed
 	e.log.Info("configured", "template", info.layout.Template.Family, "order", info.layout.Order.String(),
 		"budget", fmt.Sprintf("%d+%d+%d", info.budget.Prefix, info.budget.Suffix, info.budget.Snippets))
-	return loadErr
+	if loadErr != nil {
+		return fmt.Errorf("%w: %w", ErrPartlyApplied, loadErr)
+	}
+	return nil
 }
 
 // newModelInfo chooses the FIM template and budget for a backend.
@@ -238,6 +249,7 @@ func (e *Engine) DidChange(uri string, version int32, newText string, edits []Ed
 func (e *Engine) DidClose(uri string) {
 	e.ws.Close(uri)
 	e.cache.forget(uri)
+	e.anchors.forget(uri)
 }
 
 // Accepted implements lsp.Engine: the user accepted the item with this ID.

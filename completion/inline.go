@@ -216,21 +216,21 @@ func (e *Engine) finishText(snap *codectx.Snapshot, req Request, raw string, mul
 
 // promptParts gathers the context and cuts the windows for the prompt.
 func (e *Engine) promptParts(ctx context.Context, req Request, snap *codectx.Snapshot, doc string, cursor int, m *modelInfo) Parts {
+	p := Parts{Path: displayPath(req.URI, ""), RepoName: repoName(req.URI), Language: req.LanguageID}
+	if w, snippets, ok := e.anchors.window(req.URI, doc, cursor); ok {
+		p.Prefix, p.Typed, p.Suffix = w.Parts(doc)
+		p.Snippets = snippets
+		return p
+	}
 	count := func(s string) int { return len(m.vocab.Encode(s)) }
 	w := ChooseWindow(doc, cursor, m.budget, count)
-	prefix, typed, suffix := w.Parts(doc)
-	p := Parts{
-		Path: displayPath(req.URI, ""), RepoName: repoName(req.URI), Language: req.LanguageID,
-		Prefix: prefix, Typed: typed, Suffix: suffix,
+	p.Prefix, p.Typed, p.Suffix = w.Parts(doc)
+	if m.budget.Snippets > 0 {
+		if cc, err := e.ws.Context(snap, req.Offset, codectx.ContextOptions{}); err == nil {
+			p.Snippets = packSnippets(cc, req.URI, m.budget.Snippets, count)
+		}
 	}
-	if m.budget.Snippets <= 0 {
-		return p
-	}
-	cc, err := e.ws.Context(snap, req.Offset, codectx.ContextOptions{})
-	if err != nil {
-		return p
-	}
-	p.Snippets = packSnippets(cc, req.URI, m.budget.Snippets, count)
+	e.anchors.set(req.URI, doc, w, p.Snippets)
 	return p
 }
 

@@ -322,8 +322,8 @@ func TestConfigureBadLoRA(t *testing.T) {
 			} else {
 				var le *completion.LoRAError
 				t.Logf("Configure: %v", err)
-				if !errors.As(err, &le) || !strings.Contains(err.Error(), tt.wantPath) {
-					t.Fatalf("Configure: %v, want a *LoRAError naming %s", err, tt.wantPath)
+				if !errors.As(err, &le) || !strings.Contains(err.Error(), tt.wantPath) || !errors.Is(err, completion.ErrPartlyApplied) {
+					t.Fatalf("Configure: %v, want a *LoRAError naming %s, marked ErrPartlyApplied", err, tt.wantPath)
 				}
 			}
 			// The engine serves (with the base model where the adapter failed).

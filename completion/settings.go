@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/BurntSushi/toml"
@@ -17,8 +18,8 @@ import (
 // each field is its user documentation (docs/settings.md is generated from it).
 type Settings struct {
 	// Model is the path of a GGUF model file (a FIM code model: Qwen2.5-Coder, DeepSeek-Coder,
-	// StarCoder2, CodeLlama, CodeGemma, Codestral). Empty: the embedded default model.
-	// Environment: LLMLS_MODEL.
+	// StarCoder2, CodeLlama, CodeGemma, Codestral); "~/" starts it in the home directory.
+	// Empty: the embedded default model. Environment: LLMLS_MODEL.
 	Model string `json:"model" toml:"model"`
 
 	// DraftModel is the path of a small GGUF model with the same vocabulary as Model, used for
@@ -97,7 +98,8 @@ type Settings struct {
 
 // LoRASetting is one adapter in Settings.LoRA.
 type LoRASetting struct {
-	// Path of a PEFT folder (adapter_config.json + adapter_model.safetensors) or a GGUF adapter.
+	// Path of a PEFT folder (adapter_config.json + adapter_model.safetensors) or a GGUF
+	// adapter; "~/" starts it in the home directory.
 	Path string `json:"path" toml:"path"`
 	// Scale multiplies the adapter's alpha/rank scaling. Default 1.
 	Scale *float32 `json:"scale" toml:"scale"`
@@ -118,8 +120,18 @@ const (
 	DefaultLookup       = true
 )
 
-// WithDefaults returns s with every unset option set to its default.
+// WithDefaults returns s with every unset option set to its default, and a leading "~/" of
+// the model, draft model and adapter paths replaced by the home directory (settings from an
+// editor or a config file are not expanded by a shell).
 func (s Settings) WithDefaults() Settings {
+	s.Model = expandHome(s.Model)
+	s.DraftModel = expandHome(s.DraftModel)
+	if len(s.LoRA) > 0 {
+		s.LoRA = slices.Clone(s.LoRA)
+		for i := range s.LoRA {
+			s.LoRA[i].Path = expandHome(s.LoRA[i].Path)
+		}
+	}
 	if s.MaxTokens <= 0 {
 		s.MaxTokens = DefaultMaxTokens
 	}
@@ -146,6 +158,20 @@ func (s Settings) WithDefaults() Settings {
 		s.Lookup = &l
 	}
 	return s
+}
+
+// expandHome replaces a leading "~/" of path by the home directory; other paths, and every
+// path when the home directory is unknown (the load then fails naming the path as written),
+// are returned as they are.
+func expandHome(path string) string {
+	if !strings.HasPrefix(path, "~/") {
+		return path
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return path
+	}
+	return filepath.Join(home, path[2:])
 }
 
 // Merge returns s with the options set in o replacing its own. An option is set when it is

@@ -64,3 +64,32 @@ func TestSettingsMerge(t *testing.T) {
 		t.Errorf("merged %+v", got)
 	}
 }
+
+// TestSettingsHomePaths: a leading "~/" in the model, draft model and adapter paths is the
+// home directory (editors' settings are not expanded by a shell; the documented examples use
+// "~/models/..."); other paths are left as written.
+func TestSettingsHomePaths(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{name: "home", in: "~/models/m.gguf", want: filepath.Join(home, "models", "m.gguf")},
+		{name: "absolute", in: "/opt/m.gguf", want: "/opt/m.gguf"},
+		{name: "tilde inside", in: "/opt/~/m.gguf", want: "/opt/~/m.gguf"},
+		{name: "other user", in: "~bob/m.gguf", want: "~bob/m.gguf"},
+		{name: "none", in: "none", want: "none"},
+		{name: "empty", in: "", want: ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lora := []completion.LoRASetting{{Path: tc.in}}
+			s := completion.Settings{Model: tc.in, DraftModel: tc.in, LoRA: lora}.WithDefaults()
+			if s.Model != tc.want || s.DraftModel != tc.want || len(s.LoRA) != 1 || s.LoRA[0].Path != tc.want {
+				t.Errorf("model %q, draftModel %q, lora %+v; want %q", s.Model, s.DraftModel, s.LoRA, tc.want)
+			}
+			if lora[0].Path != tc.in {
+				t.Errorf("the caller's LoRA slice was changed to %q", lora[0].Path)
+			}
+		})
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.lsp.dev/protocol"
+
+	"github.com/llmls/llmls/completion"
 )
 
 // progressDelay is how long Configure may run before the client is shown progress: applying
@@ -50,7 +52,11 @@ func (s *server) configure(settings, token json.RawMessage, create bool) *config
 		timer := time.AfterFunc(progressDelay, func() { progress.begin(ctx, "applying settings (loading the model)") })
 		run.err = s.callConfigure(ctx, settings)
 		timer.Stop()
-		if run.err != nil && ctx.Err() == nil {
+		switch {
+		case run.err == nil || ctx.Err() != nil:
+		case errors.Is(run.err, completion.ErrPartlyApplied):
+			s.log.Warn("lsp: settings applied in part", "error", run.err)
+		default:
 			s.log.Error("lsp: settings not applied", "error", run.err)
 		}
 		close(run.done) // before the progress report, which may wait for the client
@@ -82,7 +88,11 @@ func (s *server) didChangeConfiguration(ctx context.Context, params json.RawMess
 	run := s.configure(p.Settings, nil, true)
 	go func() {
 		<-run.done
-		if run.err != nil && !errors.Is(run.err, context.Canceled) {
+		switch {
+		case run.err == nil || errors.Is(run.err, context.Canceled):
+		case errors.Is(run.err, completion.ErrPartlyApplied):
+			s.showMessage(protocol.MessageTypeWarning, "llmls: "+run.err.Error())
+		default:
 			s.showMessage(protocol.MessageTypeError, "llmls: settings not applied: "+run.err.Error())
 		}
 	}()

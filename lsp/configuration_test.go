@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,29 @@ func TestConfigurationSupersedes(t *testing.T) {
 	}
 	if len(s.c.Notifications("window/showMessage")) != 0 {
 		t.Error("a superseded configuration was shown as an error")
+	}
+	s.finish(t)
+}
+
+// TestConfigurationPartly: settings applied in part (completion.ErrPartlyApplied) are a
+// warning naming what was left out, not a "settings not applied" error.
+func TestConfigurationPartly(t *testing.T) {
+	e := newFakeEngine()
+	e.configure = func(ctx context.Context, settings json.RawMessage) error {
+		if string(settings) == `{"draftModel":"other-vocab.gguf"}` {
+			return fmt.Errorf("%w: draftModel %q not used: another vocabulary", completion.ErrPartlyApplied, "other-vocab.gguf")
+		}
+		return nil
+	}
+	s := startInitialized(t, e)
+	s.c.Configure(s.ctx, map[string]string{"draftModel": "other-vocab.gguf"})
+	msg, err := s.c.WaitNotification(s.ctx, "window/showMessage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := string(msg.Params)
+	if !strings.Contains(p, "other-vocab.gguf") || !strings.Contains(p, `"type":2`) || strings.Contains(p, "not applied") {
+		t.Errorf("showMessage %s, want a warning naming the draft model", p)
 	}
 	s.finish(t)
 }

@@ -22,7 +22,9 @@ type Engine interface {
 	// after a Configure call wait for it to return. ctx is cancelled when a newer
 	// configuration supersedes this one or the server exits; return ctx.Err() then.
 	// An error at initialize fails the initialize request (the client shows it); later it is
-	// logged and shown to the user with window/showMessage.
+	// logged and shown to the user with window/showMessage. An error wrapping
+	// completion.ErrPartlyApplied (the settings are in use without an adapter or draft model
+	// that did not load) fails nothing: it is shown as a warning.
 	Configure(ctx context.Context, settings json.RawMessage) error
 
 	// DidOpen reports a document the client opened (textDocument/didOpen), or one whose text

@@ -6,10 +6,13 @@ package lsp
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 
 	"go.lsp.dev/jsonrpc2"
 	"go.lsp.dev/protocol"
+
+	"github.com/llmls/llmls/completion"
 )
 
 // Commands the server handles in workspace/executeCommand.
@@ -134,16 +137,23 @@ func (s *server) initialize(ctx context.Context, reply jsonrpc2.Replier, id json
 				run.cancel(context.Cause(ctx))
 				<-run.done
 			}
+			partly := run.err != nil && errors.Is(run.err, completion.ErrPartlyApplied)
 			s.mu.Lock()
-			defer s.mu.Unlock()
-			if run.err != nil || ctx.Err() != nil {
+			if run.err != nil && !partly || ctx.Err() != nil {
 				s.state = stateUninitialized
+				s.mu.Unlock()
 				if run.err != nil {
 					return nil, withCode(CodeRequestFailed, run.err)
 				}
 				return nil, ctx.Err()
 			}
 			s.state = stateInitialized
+			s.mu.Unlock()
+			if partly {
+				// The engine serves without the part that did not load (an adapter, a draft
+				// model): failing initialize would leave the user with nothing at all.
+				s.showMessage(protocol.MessageTypeWarning, "llmls: "+run.err.Error())
+			}
 			return result, nil
 		}}, nil
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/llmls/llmls/completion"
 	"github.com/llmls/llmls/lsp"
 	"github.com/llmls/llmls/lsp/lsptest"
 )
@@ -174,6 +176,36 @@ func TestInitializeConfigureError(t *testing.T) {
 	}
 	// The server stays uninitialized.
 	wantCode(t, "request after a failed initialize", s.c.Call(s.ctx, "textDocument/codeAction", map[string]any{}, nil), -32002)
+}
+
+// TestInitializeConfigurePartly: settings that load only in part (a LoRA adapter or draft
+// model left out, completion.ErrPartlyApplied) do not fail initialize: the server serves and
+// the user is warned, by name, with window/showMessage.
+func TestInitializeConfigurePartly(t *testing.T) {
+	e := newFakeEngine()
+	e.configure = func(ctx context.Context, settings json.RawMessage) error {
+		return fmt.Errorf("%w: lora[0] %q not loaded (serving without it)", completion.ErrPartlyApplied, "missing-adapter")
+	}
+	s := start(t, e)
+	if _, err := s.c.Initialize(s.ctx, lsptest.InitializeParams(map[string]any{"lora": []any{map[string]string{"path": "missing-adapter"}}})); err != nil {
+		t.Fatalf("initialize with an adapter that does not load: %v, want success", err)
+	}
+	msg, err := s.c.WaitNotification(s.ctx, "window/showMessage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(msg.Params), "missing-adapter") || !strings.Contains(string(msg.Params), `"type":2`) {
+		t.Errorf("showMessage %s, want a warning naming the adapter", msg.Params)
+	}
+	// Initialized: requests are served (an unknown document's code actions: none).
+	if err := s.c.Call(s.ctx, "textDocument/codeAction", map[string]any{
+		"textDocument": map[string]string{"uri": "file:///a.go"},
+		"range":        map[string]any{"start": map[string]int{"line": 0, "character": 0}, "end": map[string]int{"line": 0, "character": 0}},
+		"context":      map[string]any{"diagnostics": []any{}},
+	}, nil); err != nil {
+		t.Errorf("codeAction after a partly applied initialize: %v", err)
+	}
+	s.finish(t)
 }
 
 func TestInitializeProgress(t *testing.T) {

@@ -92,13 +92,17 @@ type Result struct {
 	Answered       int       // requests answered before the next key (not cancelled)
 	NonEmpty       int       // of those, with ghost text
 	Latencies      []float64 // request → non-empty answer, for NonEmpty requests
-	Pauses         int       // keys followed by a gap of PauseMs or more
-	GhostAtPauses  int       // pauses during which ghost text appeared
-	LineStarts     int       // Enter keys followed by a pause
-	GhostAtLines   int       // of those, with ghost text during the pause
-	KeysWithGhost  int       // keys after which ghost text appeared before the next key
-	Server         map[string]int64
-	WallMs         float64
+	// AnswerLatencies is request → answer for every request the server answered with a
+	// result (not cancelled), on time or not, empty or not: the server's speed apart from
+	// what the model wrote (a model with random weights writes nothing worth showing).
+	AnswerLatencies []float64
+	Pauses          int // keys followed by a gap of PauseMs or more
+	GhostAtPauses   int // pauses during which ghost text appeared
+	LineStarts      int // Enter keys followed by a pause
+	GhostAtLines    int // of those, with ghost text during the pause
+	KeysWithGhost   int // keys after which ghost text appeared before the next key
+	Server          map[string]int64
+	WallMs          float64
 }
 
 // Percentile returns the p-th percentile (0..100) of xs by nearest rank; NaN-free, 0 if empty.
@@ -212,6 +216,11 @@ func Run(ctx context.Context, s *Session, o Options) (*Result, error) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
+			res.AnswerLatencies = append(res.AnswerLatencies, float64(arrived.Sub(r.sent).Microseconds())/1000)
+			if o.Log != nil && (len(items) == 0 || !next.IsZero() && arrived.After(next)) {
+				fmt.Fprintf(o.Log, "key %4d %-5q %7.1f ms  (%d items, late %v)\n", r.key, s.Events[r.key].Key,
+					float64(arrived.Sub(r.sent).Microseconds())/1000, len(items), !next.IsZero() && arrived.After(next))
+			}
 			if !next.IsZero() && arrived.After(next) {
 				return // the user had typed on: this answer is stale
 			}
@@ -268,6 +277,8 @@ func (r *Result) Report(w io.Writer) {
 		r.Keys, r.Requests, r.Answered, r.NonEmpty, r.WallMs/1000)
 	fmt.Fprintf(w, "keystroke → ghost text latency: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n",
 		Percentile(r.Latencies, 50), Percentile(r.Latencies, 90), Percentile(r.Latencies, 99))
+	fmt.Fprintf(w, "request → answer (%d answered, on time or late, empty or not): p50 %.1f ms, p90 %.1f ms, p99 %.1f ms\n",
+		len(r.AnswerLatencies), Percentile(r.AnswerLatencies, 50), Percentile(r.AnswerLatencies, 90), Percentile(r.AnswerLatencies, 99))
 	fmt.Fprintf(w, "ghost text on screen after %d of %d keys; at %d of %d pauses; at %d of %d line starts\n",
 		r.KeysWithGhost, r.Keys, r.GhostAtPauses, r.Pauses, r.GhostAtLines, r.LineStarts)
 	if s := r.Server; s != nil {

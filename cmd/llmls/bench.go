@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -12,15 +13,15 @@ import (
 
 func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	session := fs.String("replay", "", "replay a recorded editing session (llmls-replay-session/1 JSON)")
 	model := fs.String("model", "", "GGUF model for the server (default: the embedded model)")
 	speed := fs.Float64("speed", 1, "replay speed (1: the recorded human pace)")
 	debounce := fs.Int("debounce", -1, "server debounceMs (default: the server's)")
 	maxTokens := fs.Int("max-tokens", 0, "server maxTokens (default: the server's)")
 	verbose := fs.Bool("v", false, "print every ghost text shown")
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
+	settings := fs.String("settings", "", "more server settings, a JSON object (e.g. '{\"lookup\": false}')")
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if *session == "" {
 		return usageErr("want --replay SESSION")
@@ -34,6 +35,11 @@ func runBench(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 		return err
 	}
 	o := replay.Options{Server: self, Speed: *speed, Settings: map[string]any{}}
+	if *settings != "" {
+		if err := json.Unmarshal([]byte(*settings), &o.Settings); err != nil {
+			return usageErr("--settings: not a JSON object: %v", err)
+		}
+	}
 	if *model != "" {
 		o.Args = append(o.Args, "--model", *model)
 	}

@@ -104,17 +104,19 @@ func newCLIEngine(ctx context.Context, mf *modelFlags, stderr io.Writer, verbose
 
 func runComplete(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("complete", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var mf modelFlags
 	mf.register(fs)
 	maxTokens := fs.Int("max-tokens", 0, "most tokens to generate (default 64)")
 	n := fs.Int("n", 1, "number of suggestions")
 	verbose := fs.Bool("v", false, "debug logs on stderr")
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErr("want one FILE:LINE:COL")
+	}
+	if *maxTokens < 0 || *n < 0 {
+		return usageErr("--max-tokens and --n count from 0 (0: the default), got --max-tokens %d --n %d", *maxTokens, *n)
 	}
 	pos, err := parsePosition(fs.Arg(0))
 	if err != nil {
@@ -150,11 +152,10 @@ func runComplete(ctx context.Context, args []string, stdin io.Reader, stdout, st
 
 func runPrompt(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("prompt", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var mf modelFlags
 	mf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErr("want one FILE:LINE:COL")

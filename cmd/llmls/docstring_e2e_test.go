@@ -69,6 +69,9 @@ func TestEndToEndDocstring(t *testing.T) {
 		at                    string // the cursor goes at the start of this text
 		title                 string
 		check                 func(t *testing.T, newText string)
+		// mayKeep: the resolve may fail saying that the existing docstring is kept (the
+		// model wrote nothing new; the embedded model often does).
+		mayKeep bool
 	}{
 		{
 			name: "go write", uri: "file:///work/demo/stack.go", lang: "go", text: goSrc,
@@ -87,9 +90,9 @@ func TestEndToEndDocstring(t *testing.T) {
 		},
 		{
 			name: "go update", uri: "file:///work/demo/stack2.go", lang: "go", text: goSrc,
-			at: "v := s.items[len(s.items)-1]", title: "Update docstring",
+			at: "v := s.items[len(s.items)-1]", title: "Update docstring", mayKeep: true,
 			check: func(t *testing.T, newText string) {
-				if !strings.HasPrefix(newText, "// Pop\n") && !strings.HasPrefix(newText, "// Pop ") {
+				if !strings.HasPrefix(newText, "// Pop ") || newText == "// Pop\n" {
 					t.Errorf("new doc %q, want it to start with the word Pop", newText)
 				}
 			},
@@ -130,6 +133,10 @@ func TestEndToEndDocstring(t *testing.T) {
 				Edit protocol.WorkspaceEdit `json:"edit"`
 			}
 			if err := c.Call(ctx, "codeAction/resolve", actions[0], &resolved); err != nil {
+				if tc.mayKeep && strings.Contains(err.Error(), "existing docstring is kept") {
+					t.Logf("resolve: %v", err)
+					return
+				}
 				t.Fatal(err)
 			}
 			dc := resolved.Edit.DocumentChanges

@@ -18,7 +18,6 @@ import (
 
 func runGenerate(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("generate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var mf modelFlags
 	mf.register(fs)
 	maxTokens := fs.Int("max-tokens", 64, "most tokens to generate")
@@ -38,8 +37,8 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	})
 	var sf specFlags
 	sf.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	prompt := strings.Join(fs.Args(), " ")
 	if prompt == "-" {
@@ -124,14 +123,13 @@ func applyLoRA(m *decoder.Model, sess *decoder.Session, specs []string) error {
 
 func runTokenize(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var mf modelFlags
 	mf.register(fs)
 	specials := fs.Bool("specials", false, "parse control-token strings (<|fim_prefix|>) into their ids; off: text is text, as for a user's file")
 	pieces := fs.Bool("pieces", false, "print one token per line with its piece and type")
 	bos := fs.Bool("bos", false, "add BOS when the vocabulary asks for it (tokenizer.ggml.add_bos_token)")
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	text := strings.Join(fs.Args(), " ")
 	if fs.NArg() == 0 || text == "-" {
@@ -186,10 +184,9 @@ func openTokenizer(path string) (*tokenizer.Tokenizer, func(), error) {
 
 func runInspect(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	base := fs.String("model", "", "base GGUF model: for a LoRA ADAPTER, also check that it fits this model")
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() != 1 {
 		return usageErr("want one MODEL")

@@ -123,9 +123,10 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 
 // settings returns the base settings: config file, environment, then flags.
 func (m *modelFlags) settings() (completion.Settings, error) {
-	file, path, err := completion.LoadConfigFile()
+	file, _, err := completion.LoadConfigFile()
 	if err != nil {
-		return completion.Settings{}, fmt.Errorf("config file %s: %w", path, err)
+		// The error names the file already.
+		return completion.Settings{}, fmt.Errorf("config file: %w", err)
 	}
 	s := file.Merge(completion.EnvSettings())
 	s = s.Merge(completion.Settings{Model: m.model, Threads: m.threads})

@@ -16,6 +16,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -60,21 +61,27 @@ func init() {
 var errUsage = errors.New("usage")
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		usage(stdout)
+		return 0
+	}
 	name := "serve"
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		name, args = args[0], args[1:]
-	}
-	if name == "help" || name == "-h" || name == "--help" {
-		usage(stdout)
-		return 0
 	}
 	for _, c := range commands {
 		if c.name != name {
 			continue
 		}
 		err := c.run(ctx, args, stdin, stdout, stderr)
+		var help flagHelp
 		switch {
 		case err == nil:
+			return 0
+		case errors.As(err, &help):
+			fmt.Fprintf(stdout, "usage: %s\n%s\n\nflags:\n", c.usage, c.summary)
+			help.fs.SetOutput(stdout)
+			help.fs.PrintDefaults()
 			return 0
 		case errors.Is(err, errUsage):
 			fmt.Fprintf(stderr, "usage: %s\n", c.usage)
@@ -99,6 +106,27 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-70s %s\n", c.usage, c.summary)
 	}
 	fmt.Fprintln(w, "\nThe model: --model PATH, or LLMLS_MODEL, or initializationOptions.model; default: the embedded model.")
+}
+
+// flagHelp is returned by parseFlags for -h or --help: run prints the command's usage and fs's
+// flags on stdout, and exits 0.
+type flagHelp struct{ fs *flag.FlagSet }
+
+func (h flagHelp) Error() string { return "help requested" }
+
+// parseFlags parses a subcommand's flags. The flag package's own output (its error, then every
+// flag) is silenced, so that a bad flag reads as one usage error, printed once by run; -h and
+// --help return flagHelp.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return flagHelp{fs}
+	case err != nil:
+		return usageErr("%v", err)
+	}
+	return nil
 }
 
 func usageErr(format string, a ...any) error {

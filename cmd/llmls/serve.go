@@ -12,16 +12,15 @@ import (
 
 func runServe(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var mf modelFlags
 	mf.register(fs)
 	stdio := fs.Bool("stdio", false, "speak LSP over stdin/stdout (the only transport)")
 	verbose := fs.Bool("v", false, "debug logs on stderr")
-	if err := fs.Parse(args); err != nil {
-		return usageErr("%v", err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if !*stdio {
-		return usageErr("--stdio is required (llmls speaks LSP over stdin/stdout)")
+		return usageErr("--stdio is required (llmls speaks LSP over stdin/stdout; `llmls help` lists the other commands)")
 	}
 	level := slog.LevelInfo
 	if *verbose {
