@@ -32,6 +32,7 @@ func PostProcess(raw string, stops []string, multiLine bool, s Surroundings) str
 	}
 	text = TrimLineSuffixRepeat(text, s.LineSuffix)
 	text = AvoidDoubleSpace(text, s.LinePrefix)
+	text = DropEchoedWord(text, s.LinePrefix)
 	text = ReindentLike(text, s.Indent)
 	text = DropRepeatedNextLines(text, s.NextLines)
 	text = strings.TrimRightFunc(text, unicode.IsSpace)
@@ -170,6 +171,38 @@ func AvoidDoubleSpace(text, linePrefix string) string {
 		return strings.TrimLeft(text, " \t")
 	}
 	return text
+}
+
+// DropEchoedWord removes the start of the completion that repeats the word left of the
+// cursor: small models restart or echo the word just typed. With the cursor touching the word
+// ("ret" + "return x"), a completion that starts with the word restarts it, and the word is
+// dropped ("urn x"); after a blank ("return " + "return x"), a first word equal to it is an
+// echo and is dropped ("x"). Words are runs of letters, digits, '_' and non-ASCII bytes.
+func DropEchoedWord(text, linePrefix string) string {
+	trimmed := strings.TrimRight(linePrefix, " \t")
+	i := len(trimmed)
+	for i > 0 && isWordByte(trimmed[i-1]) {
+		i--
+	}
+	word := trimmed[i:]
+	if word == "" {
+		return text
+	}
+	if trimmed == linePrefix {
+		if rest, ok := strings.CutPrefix(text, word); ok {
+			return rest
+		}
+		return text
+	}
+	rest, ok := strings.CutPrefix(strings.TrimLeft(text, " \t"), word)
+	if !ok || rest != "" && isWordByte(rest[0]) {
+		return text
+	}
+	return strings.TrimLeft(rest, " \t")
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || b >= 0x80
 }
 
 // ReindentLike rewrites the leading indentation of the completion's second and later lines to

@@ -139,3 +139,23 @@ func TestCutAtStop(t *testing.T) {
 		}
 	}
 }
+
+func TestDropEchoedWord(t *testing.T) {
+	tests := []struct{ name, text, linePrefix, want string }{
+		{"echo after a space", "return x", "\treturn ", "x"},
+		{"echo touching the word", "return", "\treturn", ""},
+		{"echo touching, more after", "return(x)", "\treturn", "(x)"},
+		{"continuing the word", "urn x", "\tret", "urn x"},
+		{"restarting the word", "return x", "\tret", "urn x"},
+		{"restarting a one-letter word", "i++", "\ti", "++"},
+		{"a longer word after a blank is no echo", "returned", "\treturn ", "returned"},
+		{"another word", "x + y", "\treturn ", "x + y"},
+		{"start of line", "return x", "\t", "return x"},
+		{"identifier echo", "err != nil {", "\tif err ", "!= nil {"},
+	}
+	for _, tc := range tests {
+		if got := completion.DropEchoedWord(tc.text, tc.linePrefix); got != tc.want {
+			t.Errorf("%s: DropEchoedWord(%q, %q) = %q, want %q", tc.name, tc.text, tc.linePrefix, got, tc.want)
+		}
+	}
+}

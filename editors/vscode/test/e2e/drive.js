@@ -74,20 +74,20 @@ async function main() {
     await page.keyboard.press("Enter");
     await page.keyboard.press("End");
     const typedAt = Date.now();
-    await page.keyboard.type("return", { delay: 60 });
+    await page.keyboard.type("ret", { delay: 60 });
 
     const ghostSel = ".monaco-editor .ghost-text-decoration, .monaco-editor .ghost-text";
     await page.waitForSelector(ghostSel, { timeout: 30000 });
-    // The answer for the cursor after "return": line 30 (0-based), character 7.
+    // The answer for the cursor after "ret": line 30 (0-based), character 4.
     const entry = await waitFor("the completion in the trace", 10000, () =>
       trace()
-        .filter((e) => e.kind === "completion" && e.time >= typedAt && e.position.line === 30 && e.position.character === 7 && e.items.length > 0)
+        .filter((e) => e.kind === "completion" && e.time >= typedAt && e.position.line === 30 && e.position.character === 4 && e.items.length > 0)
         .pop(),
     );
     const item0 = entry.items[0];
     const cursor = entry.position;
     console.log(`  server's first item: ${JSON.stringify(item0.insertText)}`);
-    check("the traced document is the file with the typed text", entry.text === original.replace(/\n\t\n/, "\n\treturn\n"));
+    check("the traced document is the file with the typed text", entry.text === original.replace(/\n\t\n/, "\n\tret\n"));
     const ghost = logic.ghostText(entry.text, item0, cursor);
     check("the item applies at the cursor", ghost !== null);
     const shown = await page.locator(".monaco-editor .ghost-text-decoration").first().innerText();

@@ -136,7 +136,7 @@ function M.run()
     api.nvim_buf_set_lines(bufnr, 30, 31, false, { "\t" })
     api.nvim_win_set_cursor(0, { 31, 1 })
     local before = api.nvim_buf_get_lines(bufnr, 0, -1, false)
-    h.feed("Areturn")
+    h.feed("Aret")
     h.check("insert mode", api.nvim_get_mode().mode == "i", api.nvim_get_mode().mode)
     local answer = h.wait_until("ghost text", 20000, function()
       local last = captured.completions[#captured.completions]
@@ -145,33 +145,33 @@ function M.run()
       end
     end)
     local lines_typed = api.nvim_buf_get_lines(bufnr, 0, -1, false)
-    h.check("typed text is in the buffer", lines_typed[31] == "\treturn", lines_typed[31])
+    h.check("typed text is in the buffer", lines_typed[31] == "\tret", lines_typed[31])
     local item = (answer.result.items or answer.result)[1]
     local text = util.insert_text(item.insertText)
     io.stdout:write(("  server's first item: %q (range %s)\n"):format(text, vim.inspect(item.range, { newline = "" })))
     h.check(
       "the request was at the cursor",
-      answer.params.position.line == 30 and answer.params.position.character == 7,
+      answer.params.position.line == 30 and answer.params.position.character == 4,
       vim.inspect(answer.params.position)
     )
     local typed = lines_typed[31]:sub(
-      (item.range and util.char_to_byte(lines_typed[31], item.range.start.character, enc) or 7) + 1,
-      7
+      (item.range and util.char_to_byte(lines_typed[31], item.range.start.character, enc) or 4) + 1,
+      4
     )
     h.check("the item begins with the text it replaces", text:sub(1, #typed) == typed, typed)
     local ghost = text:sub(#typed + 1)
     local mark = ghost_mark(bufnr)
-    h.check("ghost text is at the cursor", mark[2] == 30 and mark[3] == 7, vim.inspect({ mark[2], mark[3] }))
-    h.check_eq("ghost text shows the server's text", mark_text(mark), expected_display(ghost, "\treturn"))
+    h.check("ghost text is at the cursor", mark[2] == 30 and mark[3] == 4, vim.inspect({ mark[2], mark[3] }))
+    h.check_eq("ghost text shows the server's text", mark_text(mark), expected_display(ghost, "\tret"))
     h.check_eq("the buffer is unchanged by ghost text", api.nvim_buf_get_lines(bufnr, 0, -1, false), lines_typed)
 
     -- 2. Accept a word, then the rest.
     local word = util.next_word(ghost)
-    local expected = apply_item(lines_typed, item, enc, 30, 7)
+    local expected = apply_item(lines_typed, item, enc, 30, 4)
     if word ~= ghost then
       h.feed("<M-Right>")
       local l = api.nvim_buf_get_lines(bufnr, 0, -1, false)
-      local partial = apply_item(lines_typed, { insertText = typed .. word, range = item.range }, enc, 30, 7)
+      local partial = apply_item(lines_typed, { insertText = typed .. word, range = item.range }, enc, 30, 4)
       h.check_eq("accept word inserts the first word", l, partial)
       h.check("the rest stays shown", ghost_mark(bufnr) ~= nil)
       h.check("no accept command for a partial accept", #captured.commands == 0, vim.inspect(captured.commands))
@@ -204,7 +204,7 @@ function M.run()
     -- 4. A cursor move dismisses.
     api.nvim_buf_set_lines(bufnr, 0, -1, false, before)
     api.nvim_win_set_cursor(0, { 31, 1 })
-    h.feed("Areturn")
+    h.feed("Aret")
     h.wait_until("ghost text again", 20000, function()
       return ghost_mark(bufnr)
     end)
