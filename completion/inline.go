@@ -220,7 +220,7 @@ func (e *Engine) promptParts(ctx context.Context, req Request, snap *codectx.Sna
 	if w, snippets, ok := e.anchors.window(req.URI, doc, cursor); ok {
 		p.Prefix, p.Typed, p.Suffix = w.Parts(doc)
 		p.Snippets = snippets
-		return p
+		return dropBOM(p)
 	}
 	count := func(s string) int { return len(m.vocab.Encode(s)) }
 	w := ChooseWindow(doc, cursor, m.budget, count)
@@ -231,6 +231,18 @@ func (e *Engine) promptParts(ctx context.Context, req Request, snap *codectx.Sna
 		}
 	}
 	e.anchors.set(req.URI, doc, w, p.Snippets)
+	return dropBOM(p)
+}
+
+// dropBOM removes a UTF-8 byte order mark at the start of the document from the prompt: it is
+// an encoding marker, not text the model was trained on.
+func dropBOM(p Parts) Parts {
+	const bom = "\ufeff"
+	if strings.HasPrefix(p.Prefix, bom) {
+		p.Prefix = p.Prefix[len(bom):]
+	} else if p.Prefix == "" {
+		p.Typed = strings.TrimPrefix(p.Typed, bom)
+	}
 	return p
 }
 

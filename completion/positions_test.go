@@ -34,10 +34,12 @@ func TestPromptSplitsAtCursor(t *testing.T) {
 		enc  lsp.PositionEncoding
 		char int
 		crlf bool
+		bom  bool // the document starts with a UTF-8 byte order mark: not part of the prompt
 	}{
-		{"utf-16", lsp.UTF16, utf16Units, false},
-		{"utf-8", lsp.UTF8, len(before), false},
-		{"utf-16 crlf", lsp.UTF16, utf16Units, true},
+		{"utf-16", lsp.UTF16, utf16Units, false, false},
+		{"utf-8", lsp.UTF8, len(before), false, false},
+		{"utf-16 crlf", lsp.UTF16, utf16Units, true, false},
+		{"utf-8 bom", lsp.UTF8, len(before), false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := &fakeBackend{Output: func(completion.Prompt) string { return "z" }}
@@ -56,6 +58,9 @@ func TestPromptSplitsAtCursor(t *testing.T) {
 			if tc.crlf {
 				text = strings.ReplaceAll(doc, "\n", "\r\n")
 			}
+			if tc.bom {
+				text = "\ufeff" + text
+			}
 			c.DidOpen(ctx, "file:///w/a.go", "go", 1, text)
 			items, err := c.InlineCompletion(ctx, "file:///w/a.go", 1, uint32(tc.char), completion.Invoked)
 			if err != nil {
@@ -67,7 +72,7 @@ func TestPromptSplitsAtCursor(t *testing.T) {
 			p := b.prompts[0].Text
 			// PSM: <|fim_prefix|>line0<|fim_suffix|>after<|fim_middle|>before
 			want := "<|fim_prefix|>" + line0 + "<|fim_suffix|>" + after + "<|fim_middle|>" + before
-			if !strings.HasSuffix(p, want) {
+			if !strings.HasSuffix(p, want) || strings.Contains(p, "\ufeff") {
 				t.Errorf("prompt ends\n%q\nwant it to end\n%q", p[max(0, len(p)-len(want)-20):], want)
 			}
 			if len(items) != 1 || items[0].Range == nil || items[0].Range.Start.Character != uint32(tc.char) {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -50,6 +51,16 @@ func runGenerate(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	}
 	if prompt == "" {
 		return usageErr("want a PROMPT (or - for stdin)")
+	}
+	switch {
+	case !(*temp >= 0) || math.IsInf(*temp, 0):
+		return usageErr("--temperature %v: want a number >= 0", *temp)
+	case *maxTokens <= 0:
+		return usageErr("--max-tokens %d: want at least 1", *maxTokens)
+	case !(*topP > 0 && *topP <= 1):
+		return usageErr("--top-p %v: want a number in (0, 1]", *topP)
+	case !(*minP >= 0 && *minP <= 1):
+		return usageErr("--min-p %v: want a number in [0, 1]", *minP)
 	}
 	m, _, err := loadModel(mf.model, mf.threads)
 	if err != nil {

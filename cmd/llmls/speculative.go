@@ -19,7 +19,7 @@ type specFlags struct {
 }
 
 func (f *specFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.draft, "draft", "", "speculative decoding with this GGUF draft model (same vocabulary as the model)")
+	fs.StringVar(&f.draft, "draft", "", "speculative decoding with this GGUF draft model (same vocabulary as the model; \"none\": off)")
 	fs.BoolVar(&f.lookup, "lookup", false, "speculative decoding with prompt lookup (n-grams of the prompt and output); with --draft, lookup is tried first")
 	fs.IntVar(&f.maxDraft, "draft-max", decoder.DefaultMaxDraft, "most tokens drafted per forward pass")
 	fs.Float64Var(&f.minProb, "draft-min-prob", decoder.DefaultDraftMinProb, "end a draft model's draft where its top probability is below this (negative: never)")
@@ -34,7 +34,7 @@ func (f *specFlags) speculator(target *decoder.Model, ctxLen, threads int) (*dec
 		ds = append(ds, &decoder.LookupDrafter{})
 	}
 	closeFn := func() {}
-	if f.draft != "" {
+	if f.draft != "" && f.draft != "none" {
 		dm, _, err := loadModel(f.draft, threads)
 		if err != nil {
 			return nil, nil, fmt.Errorf("draft model: %w", err)
