@@ -196,9 +196,11 @@ def compare_chains(torch_chains, llama_chains):
 
 
 def cut_at_stop(chain, stop_ids):
+    """chain up to its first stop token, without it: llama.cpp (greedy.mjs) ends a chain before
+    an end-of-generation token, PyTorch's greedy includes it, so both are compared without."""
     for i, t in enumerate(chain):
         if t in stop_ids:
-            return chain[:i + 1]
+            return chain[:i]
     return chain
 
 
