@@ -12,31 +12,13 @@ import (
 
 	"github.com/llmls/llmls/completion"
 	"github.com/llmls/llmls/decoder"
+	"github.com/llmls/llmls/internal/sharedtest"
 )
 
-// testdataDir returns ../shared/testdata relative to the module root, or skips the test when
-// it is absent (a clone outside the llmls workspace has no ../shared).
+// testdataDir returns ../shared/testdata, or skips the test when it is absent.
 func testdataDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("reference data: go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("reference data not available (want %s, outside the repository): %v", td, err)
-	}
-	return td
+	return sharedtest.Dir(t)
 }
 
 // tinyQwen returns the paths of the tiny random qwen2 model (f32), its Q8_0 copy and its

@@ -5,35 +5,17 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/llmls/llmls/internal/sharedtest"
 )
 
-// testdataDir returns ../shared/testdata relative to the module root, or skips the test when
-// it is absent (a fresh clone outside the llmls workspace has no ../shared).
+// testdataDir returns ../shared/testdata, or skips the test when it is absent.
 func testdataDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("reference data: go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("reference data not available (want %s, outside the repository): %v", td, err)
-	}
-	return td
+	return sharedtest.Dir(t)
 }
 
 // refPosition is llama.cpp's summary of the logits at one position (models/README.md).

@@ -4,24 +4,19 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/llmls/llmls/completion"
+	"github.com/llmls/llmls/internal/sharedtest"
 )
 
-// sharedTestdata returns ../shared/testdata next to the repository, or skips the test.
+// sharedTestdata returns ../shared/testdata, or skips the test when it is absent.
 func sharedTestdata(t *testing.T) string {
-	_, file, _, _ := runtime.Caller(0)
-	td := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata")
-	if _, err := os.Stat(td); err != nil {
-		t.Skipf("reference data not available (want %s): %v", td, err)
-	}
-	return td
+	t.Helper()
+	return sharedtest.Dir(t)
 }
 
 // TestLoadBackendPartial: a draft model with another vocabulary and a LoRA adapter that does

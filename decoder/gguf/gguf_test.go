@@ -6,22 +6,17 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime"
 	"testing"
 
 	"github.com/llmls/llmls/decoder/gguf"
+	"github.com/llmls/llmls/internal/sharedtest"
 	"github.com/llmls/llmls/kernels"
 )
 
-// sharedTestdata returns ../shared/testdata relative to the repository root, or skips.
+// sharedTestdata returns ../shared/testdata, or skips the test when it is absent.
 func sharedTestdata(t testing.TB) string {
 	t.Helper()
-	_, file, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "testdata")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("shared test data not found at %s (it exists only in the llmls workspace): %v", dir, err)
-	}
-	return dir
+	return sharedtest.Dir(t)
 }
 
 func TestOpenTinyModels(t *testing.T) {

@@ -13,31 +13,14 @@ import (
 	"testing"
 
 	"github.com/llmls/llmls/decoder/gguf"
+	"github.com/llmls/llmls/internal/sharedtest"
 	"github.com/llmls/llmls/kernels"
 )
 
-// testdataDir returns ../shared/testdata relative to the module root, or skips the test.
+// testdataDir returns ../shared/testdata, or skips the test when it is absent.
 func testdataDir(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("reference data: go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-	td := filepath.Join(dir, "..", "shared", "testdata")
-	if _, err := os.Stat(filepath.Join(td, "lora")); err != nil {
-		t.Skipf("reference data not available (want %s/lora, outside the repository): %v", td, err)
-	}
-	return td
+	return sharedtest.Dir(t, "lora")
 }
 
 // stEntry is one tensor for writeSafetensors: float32 values written as dtype.
